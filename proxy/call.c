@@ -1,0 +1,82 @@
+/*
+ * call.c - the call object; see call.h.  Touches nothing but memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "xmalloc.h"
+
+void
+buf_append(struct buf *b, const void *data, size_t len)
+{
+	size_t	 need;
+
+	if (len == 0)
+		return;
+	need = b->len + len;
+	if (need > b->cap) {
+		b->cap = b->cap == 0 ? 1024 : b->cap;
+		while (b->cap < need)
+			b->cap *= 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len = need;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+struct call *
+call_new(const char *method, const char *target)
+{
+	struct call	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->method = xstrdup(method);
+	c->target = xstrdup(target);
+	return c;
+}
+
+void
+call_reset_response(struct call *c)
+{
+	c->status = 0;
+	hdrs_free(&c->resp_hdrs);
+	buf_free(&c->resp_body);
+	c->xfer_error = 0;
+	c->xfer_errmsg[0] = '\0';
+}
+
+void
+call_set_error(struct call *c, int status, const char *code,
+    const char *message)
+{
+	c->err_status = status;
+	c->err_code = code;
+	free(c->err_message);
+	c->err_message = xstrdup(message);
+}
+
+void
+call_free(struct call *c)
+{
+	if (c == NULL)
+		return;
+	free(c->method);
+	free(c->target);
+	hdrs_free(&c->in_hdrs);
+	buf_free(&c->body);
+	free(c->path);
+	hdrs_free(&c->out_hdrs);
+	free(c->tenant);
+	call_reset_response(c);
+	free(c->err_message);
+	free(c);
+}

@@ -1,0 +1,100 @@
+/*
+ * call.h - the one object that travels through weir.
+ *
+ * A call is made by front when a request has arrived whole, passes to route
+ * (which fills in the upstream and the forwarded headers), to sched (which
+ * queues it), to upstream (which sends it and captures the answer), to
+ * policy (which decides: answer or retry), and back to front, which answers
+ * the client exactly once and frees it.  Exactly one module owns it at a
+ * time; the owner is named in each module's header.
+ */
+#ifndef WEIR_CALL_H
+#define WEIR_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hdr.h"
+
+enum upstream_kind {
+	UP_API = 0,
+	UP_LOGIN,
+};
+
+/* How an upstream transfer failed, when it did (upstream.c maps curl's
+ * codes onto these so that policy.c stays pure). */
+enum xfer_err {
+	XFER_OK = 0,
+	XFER_CONNECT,		/* refused, unreachable, DNS */
+	XFER_TIMEOUT,		/* connect or total timeout */
+	XFER_TLS,		/* handshake, verification */
+	XFER_BAD_RESPONSE,	/* garbage, truncated, reset mid-answer */
+	XFER_SEND,		/* failed while sending the request */
+	XFER_OTHER,
+};
+
+/* A growable byte buffer. */
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	buf_append(struct buf *, const void *, size_t);
+void	buf_free(struct buf *);
+
+struct call {
+	/* the request as received */
+	char			*method;	/* "GET" */
+	char			*target;	/* raw request target, "/a/b?c=d" */
+	struct hdrs		 in_hdrs;	/* as received, in order */
+	struct buf		 body;
+	int			 has_body;	/* Content-Length or chunked seen */
+
+	/* filled by route */
+	enum upstream_kind	 up;
+	char			*path;		/* target for the upstream */
+	struct hdrs		 out_hdrs;	/* headers to forward */
+	char			 reqid[129];	/* request id sent upstream */
+	int			 reqid_from_client;
+	char			*tenant;	/* tenant key, never a token */
+
+	/* timing (ms, from the loop's monotonic clock) */
+	uint64_t		 arrival_ms;
+	uint64_t		 deadline_ms;
+	uint64_t		 sent_ms;	/* last attempt started */
+	uint64_t		 not_before_ms;	/* sched: not sent before */
+	uint64_t		 done_ms;
+	unsigned		 attempts;
+
+	/* the upstream's answer to the last attempt */
+	int			 status;	/* 0: no HTTP answer */
+	struct hdrs		 resp_hdrs;
+	struct buf		 resp_body;
+	enum xfer_err		 xfer_error;
+	char			 xfer_errmsg[256];
+
+	/*
+	 * What the client is answered.  When err_status is non-zero weir
+	 * answers with its own JSON error instead of the upstream's answer.
+	 */
+	int			 err_status;
+	const char		*err_code;	/* "weir.upstream_unreachable" */
+	char			*err_message;
+
+	/* owner links */
+	void			*front;		/* front's per-request state */
+	void			*xfer;		/* upstream's transfer, while sent */
+	struct call		*next;		/* sched's queue link */
+};
+
+/* A new call owning copies of method and target. */
+struct call	*call_new(const char *method, const char *target);
+/* Drop what the last attempt brought back, before a retry. */
+void		 call_reset_response(struct call *);
+/* Make the answer weir's own error (message is copied). */
+void		 call_set_error(struct call *, int status, const char *code,
+		    const char *message);
+void		 call_free(struct call *);
+
+#endif

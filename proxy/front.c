@@ -1,0 +1,529 @@
+/*
+ * front.c - the client side of weir: libmicrohttpd, external epoll mode,
+ * suspend/resume.  See front.h.
+ *
+ * One struct req per HTTP request, made in the URI log callback (the only
+ * place MHD shows the raw request target, query included, before it
+ * unescapes anything) and freed in the completion callback.  A request
+ * goes NEW -> BODY -> QUEUED (connection suspended, the call out in sched
+ * or upstream) -> ANSWERED; errors found before dispatch go straight to
+ * ANSWERED.  Touches route, sched and log; the loop owns the clock.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "front.h"
+#include "log.h"
+#include "reqid.h"
+#include "route.h"
+#include "xmalloc.h"
+
+enum req_state {
+	RQ_NEW = 0,	/* request line and headers read */
+	RQ_BODY,	/* reading the body */
+	RQ_QUEUED,	/* call out in sched/upstream, connection suspended */
+	RQ_ANSWERED,	/* a response is queued */
+};
+
+struct req {
+	struct front		*f;
+	enum req_state		 state;
+	char			*uri;		/* raw request target */
+	struct call		*call;
+	struct MHD_Connection	*conn;
+	int			 too_large;	/* body went over max_body */
+	int			 answer_ready;	/* call back from upstream */
+};
+
+struct front {
+	const struct config	*cfg;
+	struct sched		*sched;
+	front_abandon_cb	 abandon;
+	void			*abandon_arg;
+	struct MHD_Daemon	*d;
+	char			 addr[INET6_ADDRSTRLEN + 8];
+	uint64_t		 now_ms;
+	uint64_t		 pending;	/* requests not yet answered */
+};
+
+static void
+http_date(char *out, size_t len)
+{
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Weir's own error, in Genesys' error shape. */
+static struct MHD_Response *
+error_response(const char *reqid, int status, const char *code,
+    const char *message, size_t *bytes_out)
+{
+	struct MHD_Response	*resp;
+	struct buf		 b = { 0 };
+	char			 num[16], date[64];
+
+	buf_append(&b, "{\"message\":\"", 12);
+	json_escape(&b, message, strlen(message));
+	buf_append(&b, "\",\"code\":\"", 10);
+	json_escape(&b, code, strlen(code));
+	snprintf(num, sizeof(num), "%d", status);
+	buf_append(&b, "\",\"status\":", 11);
+	buf_append(&b, num, strlen(num));
+	buf_append(&b, ",\"contextId\":\"", 14);
+	json_escape(&b, reqid, strlen(reqid));
+	buf_append(&b, "\",\"details\":[],\"errors\":[]}", 27);
+
+	*bytes_out = b.len;
+	resp = MHD_create_response_from_buffer_with_free_callback(b.len, b.p,
+	    free);
+	if (resp == NULL) {
+		buf_free(&b);
+		return NULL;
+	}
+	http_date(date, sizeof(date));
+	MHD_add_response_header(resp, "Date", date);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return resp;
+}
+
+/* MHD_get_connection_values() iterator: keep every header, in order. */
+static enum MHD_Result
+collect_header(void *arg, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct hdrs	*h = arg;
+
+	(void)kind;
+	hdrs_addn(h, key, key_size, value != NULL ? value : "",
+	    value != NULL ? value_size : 0);
+	return MHD_YES;
+}
+
+/* Give a call refused before routing the caller's id or a new one. */
+static void
+ensure_reqid(struct call *c, const struct config *cfg)
+{
+	const char	*id;
+
+	if (c->reqid[0] != '\0')
+		return;
+	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
+	if (id != NULL && reqid_valid(id))
+		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
+	else if (reqid_new(c->reqid, sizeof(c->reqid)) == -1)
+		strcpy(c->reqid, "-");
+}
+
+/* Queue a weir error for a request that never reached sched. */
+static enum MHD_Result
+answer_early(struct front *f, struct req *r, int status, const char *code,
+    const char *message)
+{
+	struct MHD_Response	*resp;
+	struct call		*c = r->call;
+	enum MHD_Result		 ret;
+	size_t			 bytes_out = 0;
+
+	ensure_reqid(c, f->cfg);
+	call_set_error(c, status, code, message);
+	resp = error_response(c->reqid, status, code, message, &bytes_out);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, f->cfg->request_id_header, c->reqid);
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	r->state = RQ_ANSWERED;
+	f->pending--;
+	log_access(c, status, bytes_out, f->now_ms);
+	return ret;
+}
+
+static enum MHD_Result
+on_headers(struct front *f, struct req *r, const char *method)
+{
+	struct call	*c;
+	const char	*cl;
+	char		*end;
+	unsigned long long n;
+
+	c = r->call = call_new(method, r->uri);
+	c->front = r;
+	c->arrival_ms = f->now_ms;
+	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
+	    &c->in_hdrs);
+	cl = hdrs_get(&c->in_hdrs, "Content-Length");
+	c->has_body = cl != NULL ||
+	    hdrs_get(&c->in_hdrs, "Transfer-Encoding") != NULL;
+	r->state = RQ_BODY;
+	f->pending++;
+	if (cl != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		/* MHD already refused a malformed Content-Length. */
+		if (errno == 0 && end != cl && n > f->cfg->max_body)
+			return answer_early(f, r, 413, "weir.body_too_large",
+			    "The request body is larger than max_body");
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+on_body(struct front *f, struct req *r, const char *data, size_t *size)
+{
+	struct call	*c = r->call;
+
+	if (!r->too_large && c->body.len + *size > f->cfg->max_body) {
+		/* Chunked and too long: read on, answer 413 at the end. */
+		r->too_large = 1;
+		buf_free(&c->body);
+	}
+	if (!r->too_large)
+		buf_append(&c->body, data, *size);
+	*size = 0;
+	return MHD_YES;
+}
+
+/* The whole request is in: route it and queue it. */
+static enum MHD_Result
+on_complete(struct front *f, struct req *r)
+{
+	struct call		*c = r->call;
+	struct route_error	 err;
+
+	if (r->too_large)
+		return answer_early(f, r, 413, "weir.body_too_large",
+		    "The request body is larger than max_body");
+	if (route_call(f->cfg, c, &err) == -1)
+		return answer_early(f, r, err.status, err.code, err.message);
+	c->deadline_ms = c->arrival_ms + f->cfg->max_wait_ms;
+	r->state = RQ_QUEUED;
+	MHD_suspend_connection(r->conn);
+	sched_submit(f->sched, c, f->now_ms);
+	return MHD_YES;
+}
+
+/* MHD_create_response_from_callback() reader for HEAD: never called for
+ * HEAD, which has no body; ends the response if it ever is. */
+static ssize_t
+no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls; (void)pos; (void)buf; (void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* Build the client's response from the upstream's answer. */
+static struct MHD_Response *
+upstream_response(struct front *f, struct call *c, size_t *bytes_out)
+{
+	struct MHD_Response	*resp;
+	struct hdrs		 out = { 0 };
+	const char		*cl;
+	size_t			 i;
+
+	if (strcmp(c->method, "HEAD") == 0 &&
+	    (cl = hdrs_get(&c->resp_hdrs, "Content-Length")) != NULL) {
+		/* The upstream's length, with no body to send. */
+		resp = MHD_create_response_from_callback(
+		    strtoull(cl, NULL, 10), 4096, no_body, NULL, NULL);
+		*bytes_out = 0;
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(
+		    c->resp_body.len, c->resp_body.p, free);
+		if (resp != NULL) {
+			/* MHD owns the bytes now. */
+			*bytes_out = c->resp_body.len;
+			c->resp_body.p = NULL;
+			c->resp_body.len = c->resp_body.cap = 0;
+		}
+	}
+	if (resp == NULL)
+		return NULL;
+	route_response_headers(&c->resp_hdrs, &out);
+	hdrs_del(&out, f->cfg->request_id_header);
+	for (i = 0; i < out.n; i++)
+		if (MHD_add_response_header(resp, out.v[i].name,
+		    out.v[i].value) == MHD_NO)
+			log_debug("%s: response header %s not forwarded",
+			    c->reqid, out.v[i].name);
+	hdrs_free(&out);
+	return resp;
+}
+
+/* The call is back with its answer: send it. */
+static enum MHD_Result
+send_answer(struct front *f, struct req *r)
+{
+	struct call		*c = r->call;
+	struct MHD_Response	*resp;
+	size_t			 bytes_out = 0;
+	int			 status;
+	enum MHD_Result		 ret;
+
+	if (c->err_status != 0) {
+		status = c->err_status;
+		resp = error_response(c->reqid, status, c->err_code,
+		    c->err_message, &bytes_out);
+	} else {
+		status = c->status;
+		resp = upstream_response(f, c, &bytes_out);
+	}
+	r->state = RQ_ANSWERED;
+	f->pending--;
+	if (resp == NULL) {
+		log_warnx("%s: cannot build a response", c->reqid);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, f->cfg->request_id_header, c->reqid);
+	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	log_access(c, status, bytes_out, f->now_ms);
+	return ret;
+}
+
+/* MHD_AccessHandlerCallback */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **req_cls)
+{
+	struct front	*f = cls;
+	struct req	*r = *req_cls;
+
+	(void)url;
+	(void)version;
+	if (r == NULL)
+		return MHD_NO;	/* the URI log callback always makes one */
+	r->conn = conn;
+	switch (r->state) {
+	case RQ_NEW:
+		return on_headers(f, r, method);
+	case RQ_BODY:
+		if (*upload_size > 0)
+			return on_body(f, r, upload_data, upload_size);
+		return on_complete(f, r);
+	case RQ_QUEUED:
+		if (!r->answer_ready)
+			return MHD_YES;	/* spurious wake-up */
+		return send_answer(f, r);
+	case RQ_ANSWERED:
+		*upload_size = 0;	/* discard the rest of a body */
+		return MHD_YES;
+	}
+	return MHD_NO;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw target, before MHD unescapes it. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->f = cls;
+	r->uri = xstrdup(uri);
+	r->conn = conn;
+	return r;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the request is over, one way or another. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct front	*f = cls;
+	struct req	*r = *req_cls;
+
+	(void)conn;
+	if (r == NULL)
+		return;
+	*req_cls = NULL;
+	if (r->call != NULL) {
+		if (r->state == RQ_QUEUED && !r->answer_ready) {
+			/* Client gone while its call is out: take it back. */
+			f->abandon(r->call, f->abandon_arg);
+		}
+		if (r->state == RQ_BODY || r->state == RQ_QUEUED) {
+			f->pending--;
+			if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+				log_info("%s: client went away before the "
+				    "answer", r->call->reqid[0] != '\0' ?
+				    r->call->reqid : "-");
+		}
+		call_free(r->call);
+	}
+	free(r->uri);
+	free(r);
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 msg[512];
+	size_t	 n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+static void
+format_address(struct front *f)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	const union MHD_DaemonInfo *info;
+	char			 host[INET6_ADDRSTRLEN];
+	unsigned		 port = 0;
+
+	info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_LISTEN_FD);
+	if (info == NULL ||
+	    getsockname(info->listen_fd, (struct sockaddr *)&ss, &len) == -1) {
+		strcpy(f->addr, "?");
+		return;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(f->addr, sizeof(f->addr), "[%s]:%u", host, port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(f->addr, sizeof(f->addr), "%s:%u", host, port);
+	}
+}
+
+struct front *
+front_new(const struct config *cfg, struct sched *sched,
+    front_abandon_cb abandon, void *arg)
+{
+	struct front	*f;
+	unsigned int	 flags;
+	size_t		 memlimit;
+
+	f = xcalloc(1, sizeof(*f));
+	f->cfg = cfg;
+	f->sched = sched;
+	f->abandon = abandon;
+	f->abandon_arg = arg;
+
+	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_ERROR_LOG;
+	if (cfg->listen.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The connection's memory pool holds the request head; give the
+	 * body reader room beyond max_header_size. */
+	memlimit = (size_t)cfg->max_header_size + 16384;
+	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
+	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)((cfg->client_timeout_ms + 999) / 1000),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
+	if (f->d == NULL) {
+		log_error("cannot listen on %s: %s", cfg->listen_str,
+		    errno != 0 ? strerror(errno) : "libmicrohttpd failed");
+		free(f);
+		return NULL;
+	}
+	format_address(f);
+	return f;
+}
+
+void
+front_free(struct front *f)
+{
+	if (f == NULL)
+		return;
+	MHD_stop_daemon(f->d);
+	free(f);
+}
+
+void
+front_set_config(struct front *f, const struct config *cfg)
+{
+	f->cfg = cfg;
+}
+
+const char *
+front_address(const struct front *f)
+{
+	return f->addr;
+}
+
+int
+front_fd(const struct front *f)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_EPOLL_FD);
+	return info != NULL ? info->epoll_fd : -1;
+}
+
+long
+front_timeout(struct front *f)
+{
+	MHD_UNSIGNED_LONG_LONG	 t;
+
+	if (MHD_get_timeout(f->d, &t) == MHD_YES)
+		return t > 1000000 ? 1000000 : (long)t;
+	return -1;
+}
+
+void
+front_run(struct front *f, uint64_t now_ms)
+{
+	f->now_ms = now_ms;
+	MHD_run(f->d);
+}
+
+void
+front_answer(struct front *f, struct call *c, uint64_t now_ms)
+{
+	struct req	*r = c->front;
+
+	f->now_ms = now_ms;
+	c->done_ms = now_ms;
+	r->answer_ready = 1;
+	MHD_resume_connection(r->conn);
+}
+
+void
+front_quiesce(struct front *f)
+{
+	MHD_socket	 s;
+
+	s = MHD_quiesce_daemon(f->d);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+}
+
+uint64_t
+front_pending(const struct front *f)
+{
+	return f->pending;
+}

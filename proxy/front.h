@@ -1,0 +1,47 @@
+/*
+ * front.h - the client side: libmicrohttpd in external epoll mode with
+ * suspend/resume.
+ *
+ * Reads a request and its body (up to max_body), makes a call, routes it
+ * and hands it to sched, then suspends the connection.  front_answer()
+ * takes the call back once it has its answer, resumes the connection and
+ * answers the client exactly once; front frees the call when the client's
+ * request is over.  weir's own errors are JSON in Genesys' error shape.
+ */
+#ifndef WEIR_FRONT_H
+#define WEIR_FRONT_H
+
+#include <stdint.h>
+
+#include "call.h"
+#include "config.h"
+#include "sched.h"
+
+struct front;
+
+/* Called when a call still held by sched or upstream loses its client. */
+typedef void (*front_abandon_cb)(struct call *, void *arg);
+
+/* Start listening on cfg->listen.  NULL on failure (logged). */
+struct front	*front_new(const struct config *, struct sched *,
+		    front_abandon_cb, void *arg);
+/* Stop listening; every call must have been answered first. */
+void		 front_free(struct front *);
+void		 front_set_config(struct front *, const struct config *);
+
+/* The address actually bound ("127.0.0.1:41234"). */
+const char	*front_address(const struct front *);
+/* The fd to poll for readability (the daemon's epoll fd). */
+int		 front_fd(const struct front *);
+/* Most milliseconds the loop may sleep for front's sake, or -1. */
+long		 front_timeout(struct front *);
+/* Do the front's work; now_ms is the loop's clock. */
+void		 front_run(struct front *, uint64_t now_ms);
+/* Answer the call's client (upstream answer or call's error). */
+void		 front_answer(struct front *, struct call *, uint64_t now_ms);
+/* Stop accepting new connections (draining). */
+void		 front_quiesce(struct front *);
+/* Requests accepted and not yet answered. */
+uint64_t	 front_pending(const struct front *);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * hdr.h - an ordered list of HTTP header fields.
+ *
+ * Order and duplicates are kept, names compare case-insensitively.  The
+ * list owns copies of every name and value; hdrs_free() releases them.
+ * A zeroed struct hdrs is an empty list.
+ */
+#ifndef WEIR_HDR_H
+#define WEIR_HDR_H
+
+#include <stddef.h>
+
+struct hdr {
+	char	*name;
+	char	*value;
+};
+
+struct hdrs {
+	struct hdr	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* Append a copy of name/value (value may be empty, never NULL). */
+void		 hdrs_add(struct hdrs *, const char *name, const char *value);
+/* Append a copy of name/value given as counted strings. */
+void		 hdrs_addn(struct hdrs *, const char *name, size_t namelen,
+		    const char *value, size_t valuelen);
+/* Remove every field called name; returns how many were removed. */
+size_t		 hdrs_del(struct hdrs *, const char *name);
+/* Replace every field called name with one field name: value. */
+void		 hdrs_set(struct hdrs *, const char *name, const char *value);
+/* The value of the first field called name, or NULL. Owned by the list. */
+const char	*hdrs_get(const struct hdrs *, const char *name);
+/* Deep copy of src appended to dst. */
+void		 hdrs_copy(struct hdrs *dst, const struct hdrs *src);
+void		 hdrs_free(struct hdrs *);
+
+/*
+ * Does the comma-separated list in value contain token (case-insensitive,
+ * whitespace around elements ignored)?  Used for Connection and the like.
+ */
+int		 hdr_list_has(const char *value, const char *token);
+
+/* Is name a valid field name (RFC 9110 token)? */
+int		 hdr_name_valid(const char *name, size_t len);
+/* Is value free of CR, LF and NUL? */
+int		 hdr_value_valid(const char *value, size_t len);
+
+#endif

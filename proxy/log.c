@@ -1,0 +1,244 @@
+/*
+ * log.c - leveled logging to stderr and the per-call access log.
+ *
+ * Every line is written with one write(2), so lines never interleave.  May
+ * read the wall clock for timestamps (only the loop's clock drives logic).
+ * Callers never hand it a token or secret; the access line is built from
+ * fields that cannot carry one (the path without its query, ids, sizes).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "log.h"
+
+static enum log_level	 cur_level = LOG_LVL_INFO;
+static enum log_format	 cur_format = LOG_FMT_JSON;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(enum log_level level, enum log_format format)
+{
+	cur_level = level;
+	cur_format = format;
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return level <= cur_level;
+}
+
+void
+json_escape(struct buf *b, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, run = 0;
+	char			 esc[6];
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		buf_append(b, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"':  buf_append(b, "\\\"", 2); break;
+		case '\\': buf_append(b, "\\\\", 2); break;
+		case '\n': buf_append(b, "\\n", 2); break;
+		case '\r': buf_append(b, "\\r", 2); break;
+		case '\t': buf_append(b, "\\t", 2); break;
+		default:
+			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 0xf];
+			buf_append(b, esc, 6);
+		}
+	}
+	buf_append(b, s + run, len - run);
+}
+
+static void
+add_str(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+static void
+add_time(struct buf *b)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 t[40];
+	size_t		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + n, sizeof(t) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	add_str(b, t);
+}
+
+/* Start a line: JSON opens the object with time and level. */
+static void
+line_start(struct buf *b, enum log_level level)
+{
+	if (cur_format == LOG_FMT_JSON) {
+		add_str(b, "{\"time\":\"");
+		add_time(b);
+		add_str(b, "\",\"level\":\"");
+		add_str(b, level_names[level]);
+		add_str(b, "\"");
+	} else {
+		add_time(b);
+		add_str(b, " ");
+		add_str(b, level_names[level]);
+		add_str(b, " ");
+	}
+}
+
+static void
+line_end(struct buf *b)
+{
+	if (cur_format == LOG_FMT_JSON)
+		add_str(b, "}");
+	add_str(b, "\n");
+	/* One write per line; a short write to stderr is not retried. */
+	if (write(STDERR_FILENO, b->p, b->len) == -1)
+		(void)0;
+	buf_free(b);
+}
+
+static void
+vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
+{
+	struct buf	 b = { 0 };
+	char		 msg[2048];
+	int		 n;
+
+	if (!log_enabled(level))
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	line_start(&b, level);
+	if (cur_format == LOG_FMT_JSON) {
+		add_str(&b, ",\"msg\":\"");
+		json_escape(&b, msg, (size_t)n);
+		if (errstr != NULL) {
+			add_str(&b, ": ");
+			json_escape(&b, errstr, strlen(errstr));
+		}
+		add_str(&b, "\"");
+	} else {
+		buf_append(&b, msg, (size_t)n);
+		if (errstr != NULL) {
+			add_str(&b, ": ");
+			add_str(&b, errstr);
+		}
+	}
+	line_end(&b);
+}
+
+#define LOGFN(fn, level, witherr)					\
+void									\
+fn(const char *fmt, ...)						\
+{									\
+	va_list		 ap;						\
+	const char	*e = (witherr) ? strerror(errno) : NULL;	\
+									\
+	va_start(ap, fmt);						\
+	vlog(level, e, fmt, ap);					\
+	va_end(ap);							\
+}
+
+LOGFN(log_error, LOG_LVL_ERROR, 0)
+LOGFN(log_warn, LOG_LVL_WARN, 1)
+LOGFN(log_warnx, LOG_LVL_WARN, 0)
+LOGFN(log_info, LOG_LVL_INFO, 0)
+LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+/* Append ,"key":"value" (JSON) or key=value (text). */
+static void
+field_str(struct buf *b, const char *key, const char *value, size_t len)
+{
+	if (cur_format == LOG_FMT_JSON) {
+		add_str(b, ",\"");
+		add_str(b, key);
+		add_str(b, "\":\"");
+		json_escape(b, value, len);
+		add_str(b, "\"");
+	} else {
+		add_str(b, " ");
+		add_str(b, key);
+		add_str(b, "=");
+		json_escape(b, value, len);
+	}
+}
+
+static void
+field_num(struct buf *b, const char *key, unsigned long long v)
+{
+	char	 num[32];
+
+	snprintf(num, sizeof(num), "%llu", v);
+	if (cur_format == LOG_FMT_JSON) {
+		add_str(b, ",\"");
+		add_str(b, key);
+		add_str(b, "\":");
+	} else {
+		add_str(b, " ");
+		add_str(b, key);
+		add_str(b, "=");
+	}
+	add_str(b, num);
+}
+
+void
+log_access(const struct call *c, int client_status, size_t bytes_out,
+    uint64_t now_ms)
+{
+	struct buf	 b = { 0 };
+	const char	*path, *q, *corr;
+	size_t		 pathlen;
+
+	if (!log_enabled(LOG_LVL_INFO))
+		return;
+	/* The query is left out: it is the one part of a target that may
+	 * carry a credential. */
+	path = c->path != NULL ? c->path : c->target;
+	q = strchr(path, '?');
+	pathlen = q != NULL ? (size_t)(q - path) : strlen(path);
+
+	line_start(&b, LOG_LVL_INFO);
+	if (cur_format == LOG_FMT_JSON)
+		add_str(&b, ",\"msg\":\"access\"");
+	else
+		add_str(&b, "access");
+	field_str(&b, "method", c->method, strlen(c->method));
+	field_str(&b, "path", path, pathlen);
+	field_str(&b, "upstream", c->up == UP_LOGIN ? "login" : "api",
+	    c->up == UP_LOGIN ? 5 : 3);
+	field_num(&b, "status", (unsigned)client_status);
+	field_num(&b, "upstream_status", (unsigned)c->status);
+	field_num(&b, "bytes_in", c->body.len);
+	field_num(&b, "bytes_out", bytes_out);
+	field_num(&b, "duration_ms", now_ms - c->arrival_ms);
+	field_str(&b, "request_id", c->reqid, strlen(c->reqid));
+	if ((corr = hdrs_get(&c->resp_hdrs, "ININ-Correlation-Id")) != NULL)
+		field_str(&b, "correlation_id", corr, strlen(corr));
+	if (c->tenant != NULL)
+		field_str(&b, "tenant", c->tenant, strlen(c->tenant));
+	field_num(&b, "attempts", c->attempts);
+	if (c->err_code != NULL)
+		field_str(&b, "error", c->err_code, strlen(c->err_code));
+	line_end(&b);
+}

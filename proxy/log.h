@@ -1,0 +1,36 @@
+/*
+ * log.h - leveled logging to stderr, and the access log.
+ *
+ * Lines are JSON objects (log_format = json, the default) or plain text.
+ * log_warn() appends strerror(errno), log_warnx() doesn't (httpd log.c).
+ * Nothing here ever prints a header value it was not told to: callers
+ * never pass an Authorization value, token or secret.
+ */
+#ifndef WEIR_LOG_H
+#define WEIR_LOG_H
+
+#include "config.h"
+
+struct call;
+
+void	log_init(enum log_level, enum log_format);
+int	log_enabled(enum log_level);
+
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line for an answered call; now_ms is the loop's clock. */
+void	log_access(const struct call *, int client_status, size_t bytes_out,
+	    uint64_t now_ms);
+
+/*
+ * Append s to the buffer as the inside of a JSON string (no quotes):
+ * escapes ", \ and control characters; bytes >= 0x80 pass as they are.
+ */
+struct buf;
+void	json_escape(struct buf *, const char *s, size_t len);
+
+#endif

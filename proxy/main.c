@@ -1,0 +1,304 @@
+/*
+ * main.c - weir: command line, configuration, signals and the one loop.
+ *
+ * One thread.  The loop sleeps in curl_multi_poll() over curl's sockets,
+ * libmicrohttpd's epoll fd and a self-pipe for signals, waking at the
+ * earliest of curl's timeout, MHD's timeout and the scheduler's next due
+ * time.  After each wake: MHD_run(), curl_multi_perform() and finished
+ * transfers, then dispatch of whatever the scheduler says is due.  Only
+ * this file reads the clock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+
+#include "front.h"
+#include "log.h"
+#include "policy.h"
+#include "sched.h"
+#include "upstream.h"
+
+#define DRAIN_TIMEOUT_MS	10000
+
+struct weir {
+	struct config	*cfg;
+	struct front	*front;
+	struct sched	*sched;
+	struct upstream	*up;
+	uint64_t	 now_ms;
+};
+
+static int		 sigpipe_fds[2] = { -1, -1 };
+static volatile sig_atomic_t got_stop;
+
+static uint64_t
+clock_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+on_signal(int sig)
+{
+	int	 saved = errno;
+	char	 c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		got_stop = 1;
+	if (write(sigpipe_fds[1], &c, 1) == -1)
+		(void)0;	/* the pipe is full: a wake-up is pending */
+	errno = saved;
+}
+
+static int
+setup_signals(void)
+{
+	struct sigaction	 sa;
+	int			 i;
+
+	if (pipe(sigpipe_fds) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(sigpipe_fds[i], F_SETFL,
+		    fcntl(sigpipe_fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(sigpipe_fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	return 0;
+}
+
+static void
+drain_sigpipe(void)
+{
+	char	 buf[64];
+
+	while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static void	on_done_policy(struct weir *, struct call *);
+
+/* upstream_done_cb: an attempt is over; answer or retry. */
+static void
+on_done(struct call *c, void *arg)
+{
+	struct weir		*w = arg;
+
+	sched_done(w->sched, c, w->now_ms);
+	on_done_policy(w, c);
+}
+
+static void
+on_done_policy(struct weir *w, struct call *c)
+{
+	struct policy_decision	 d;
+
+	policy_classify(w->cfg, c, w->now_ms, &d);
+	if (d.verdict == POLICY_RETRY)
+		sched_requeue(w->sched, c, w->now_ms + d.wait_ms, w->now_ms);
+	else
+		front_answer(w->front, c, w->now_ms);
+}
+
+/* front_abandon_cb: the client left; take its call back. */
+static void
+on_abandon(struct call *c, void *arg)
+{
+	struct weir	*w = arg;
+
+	if (c->xfer != NULL) {
+		upstream_cancel(w->up, c);
+		sched_done(w->sched, c, w->now_ms);
+	} else
+		sched_remove(w->sched, c);
+}
+
+static void
+dispatch(struct weir *w)
+{
+	struct call	*c;
+
+	while ((c = sched_next(w->sched, w->now_ms)) != NULL) {
+		if (upstream_start(w->up, c, w->now_ms) == 0)
+			continue;
+		/* Could not even start: answer with the failure. */
+		sched_done(w->sched, c, w->now_ms);
+		c->xfer_error = c->xfer_error != XFER_OK ? c->xfer_error :
+		    XFER_OTHER;
+		on_done_policy(w, c);
+	}
+}
+
+/* Answer every call still waiting with 503 (end of a drain). */
+static void
+answer_leftovers(struct weir *w)
+{
+	struct call	*c;
+
+	while ((c = sched_drain(w->sched)) != NULL) {
+		call_set_error(c, 503, "weir.shutting_down",
+		    "weir is shutting down; retry the request");
+		front_answer(w->front, c, w->now_ms);
+	}
+}
+
+static int
+run(struct weir *w)
+{
+	struct curl_waitfd	 fds[2];
+	uint64_t		 due, drain_until = 0;
+	long			 timeout, t;
+	int			 stopping = 0;
+
+	for (;;) {
+		w->now_ms = clock_ms();
+		if (got_stop && !stopping) {
+			stopping = 1;
+			drain_until = w->now_ms + DRAIN_TIMEOUT_MS;
+			front_quiesce(w->front);
+			log_info("stopping: draining %llu calls",
+			    (unsigned long long)front_pending(w->front));
+		}
+		if (stopping) {
+			if (w->now_ms >= drain_until)
+				answer_leftovers(w);
+			if (front_pending(w->front) == 0 &&
+			    upstream_active(w->up) == 0)
+				break;
+		}
+
+		timeout = 1000;
+		if ((t = front_timeout(w->front)) >= 0 && t < timeout)
+			timeout = t;
+		due = sched_next_due(w->sched, w->now_ms);
+		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
+			timeout = (long)(due - w->now_ms);
+		if (stopping && (long)(drain_until - w->now_ms) < timeout)
+			timeout = (long)(drain_until - w->now_ms);
+
+		fds[0].fd = front_fd(w->front);
+		fds[0].events = CURL_WAIT_POLLIN;
+		fds[0].revents = 0;
+		fds[1].fd = sigpipe_fds[0];
+		fds[1].events = CURL_WAIT_POLLIN;
+		fds[1].revents = 0;
+		if (upstream_wait(w->up, fds, 2, (int)timeout) == -1) {
+			log_error("curl_multi_poll failed");
+			return -1;
+		}
+		if (fds[1].revents != 0)
+			drain_sigpipe();
+
+		w->now_ms = clock_ms();
+		front_run(w->front, w->now_ms);
+		upstream_perform(w->up);
+		dispatch(w);
+		/* Resumed connections answer on this pass, not the next
+		 * wake-up. */
+		front_run(w->front, w->now_ms);
+	}
+	return 0;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+"usage: weir [-tvVh] [-c FILE] [-l ADDR:PORT] [-u API_URL] [-L LOGIN_URL]\n"
+"            [-r REGION]\n"
+"  -c, --config FILE          configuration file (default: built-in defaults)\n"
+"  -l, --listen ADDR:PORT     listen address (default 127.0.0.1:8080)\n"
+"  -u, --upstream URL         API upstream (default https://api.mypurecloud.com)\n"
+"  -L, --login-upstream URL   login upstream (default https://login.mypurecloud.com)\n"
+"  -r, --region REGION        Genesys Cloud region, e.g. mypurecloud.ie\n"
+"  -t, --check-config         check the configuration and exit\n"
+"  -v, --verbose              log at debug level\n"
+"  -V, --version              print the version and exit\n"
+"  -h, --help                 print this help and exit\n"
+"Every setting can also come from WEIR_<KEY> variables; see weir.conf(5).\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct weir		 w;
+	enum config_action	 action;
+	char			 err[1024];
+	int			 rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	if (config_load(&w.cfg, &action, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "weir: %s\n", err);
+		if (strncmp(err, "usage", 5) == 0)
+			usage(stderr);
+		return 1;
+	}
+	switch (action) {
+	case CONFIG_HELP:
+		usage(stdout);
+		config_free(w.cfg);
+		return 0;
+	case CONFIG_VERSION:
+		printf("weir %s\n", PACKAGE_VERSION);
+		config_free(w.cfg);
+		return 0;
+	case CONFIG_CHECK:
+		printf("configuration OK\n");
+		config_free(w.cfg);
+		return 0;
+	case CONFIG_RUN:
+		break;
+	}
+	log_init(w.cfg->log_level, w.cfg->log_format);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("curl_global_init failed");
+		goto out;
+	}
+	if (setup_signals() == -1) {
+		log_warn("cannot set up signals");
+		goto out;
+	}
+	w.sched = sched_new(w.cfg);
+	if ((w.up = upstream_new(w.cfg, on_done, &w)) == NULL) {
+		log_error("cannot set up libcurl");
+		goto out;
+	}
+	w.now_ms = clock_ms();
+	if ((w.front = front_new(w.cfg, w.sched, on_abandon, &w)) == NULL)
+		goto out;
+	log_info("listening on %s", front_address(w.front));
+	log_info("upstream %s, login upstream %s%s", w.cfg->upstream,
+	    w.cfg->login_upstream,
+	    w.cfg->insecure ? " (TLS verification OFF)" : "");
+	if (run(&w) == 0)
+		rc = 0;
+	log_info("stopped");
+ out:
+	front_free(w.front);
+	upstream_free(w.up);
+	sched_free(w.sched);
+	config_free(w.cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,169 @@
+/*
+ * route.c - upstream choice, prefixes, header filtering and request ids.
+ *
+ * Pure: reads the config and the call, writes the call.  No clock, no
+ * sockets (reqid_new() reads the random generator).
+ */
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+
+#include "reqid.h"
+#include "route.h"
+#include "xmalloc.h"
+
+/* RFC 9110 7.6.1 and the usual extras. */
+static const char *const hop_by_hop[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+	"Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding",
+	"Upgrade", NULL
+};
+
+int
+route_hop_by_hop(const char *name, const char *conn)
+{
+	size_t	 i;
+
+	for (i = 0; hop_by_hop[i] != NULL; i++)
+		if (strcasecmp(name, hop_by_hop[i]) == 0)
+			return 1;
+	return conn != NULL && hdr_list_has(conn, name);
+}
+
+/* All Connection fields of a message joined with commas, or NULL. */
+static char *
+connection_tokens(const struct hdrs *h)
+{
+	char	*all = NULL, *tmp;
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, "Connection") != 0)
+			continue;
+		if (all == NULL)
+			all = xstrdup(h->v[i].value);
+		else {
+			xasprintf(&tmp, "%s,%s", all, h->v[i].value);
+			free(all);
+			all = tmp;
+		}
+	}
+	return all;
+}
+
+/*
+ * If target's path is prefix or lies under it (segment boundary), return
+ * what follows the prefix; else NULL.
+ */
+static const char *
+strip_prefix(const char *target, const char *prefix)
+{
+	size_t	 n;
+
+	if (prefix == NULL || *prefix == '\0')
+		return NULL;
+	n = strlen(prefix);
+	if (strncmp(target, prefix, n) != 0)
+		return NULL;
+	if (target[n] == '/' || target[n] == '?' || target[n] == '\0')
+		return target + n;
+	return NULL;
+}
+
+static int
+is_login_path(const char *path)
+{
+	return strncmp(path, "/oauth/", 7) == 0 ||
+	    strcmp(path, "/oauth") == 0 || strncmp(path, "/oauth?", 7) == 0;
+}
+
+static int
+refuse(struct route_error *err, int status, const char *code,
+    const char *message)
+{
+	err->status = status;
+	err->code = code;
+	err->message = message;
+	return -1;
+}
+
+int
+route_call(const struct config *cfg, struct call *c, struct route_error *err)
+{
+	const char	*rest, *id;
+	char		*conn;
+	size_t		 i;
+
+	/*
+	 * Only origin-form targets: an absolute URL, an authority (CONNECT)
+	 * or '*' would make weir a proxy for hosts it was not set up for.
+	 */
+	if (c->target[0] != '/')
+		return refuse(err, 400, "weir.not_routable",
+		    "weir forwards only origin-form targets (/path?query) "
+		    "to its configured upstreams; it is not an open proxy");
+	if (strcmp(c->method, "CONNECT") == 0)
+		return refuse(err, 405, "weir.method_not_allowed",
+		    "CONNECT is not supported: weir is not an open proxy");
+
+	if ((rest = strip_prefix(c->target, cfg->login_prefix)) != NULL)
+		c->up = UP_LOGIN;
+	else if ((rest = strip_prefix(c->target, cfg->api_prefix)) != NULL)
+		c->up = UP_API;
+	else {
+		rest = c->target;
+		c->up = is_login_path(rest) ? UP_LOGIN : UP_API;
+	}
+	free(c->path);
+	if (*rest == '/')
+		c->path = xstrdup(rest);
+	else
+		xasprintf(&c->path, "/%s", rest);	/* "/api" or "/api?x" */
+
+	/* Headers: end-to-end ones only, weir's own taken out. */
+	conn = connection_tokens(&c->in_hdrs);
+	hdrs_free(&c->out_hdrs);
+	for (i = 0; i < c->in_hdrs.n; i++) {
+		const char *name = c->in_hdrs.v[i].name;
+
+		if (route_hop_by_hop(name, conn) ||
+		    strcasecmp(name, "Host") == 0 ||
+		    strcasecmp(name, "Content-Length") == 0 ||
+		    strcasecmp(name, "Expect") == 0 ||
+		    strncasecmp(name, "X-Weir-", 7) == 0 ||
+		    strcasecmp(name, cfg->request_id_header) == 0 ||
+		    hdrs_get(&cfg->add_headers, name) != NULL)
+			continue;
+		hdrs_add(&c->out_hdrs, name, c->in_hdrs.v[i].value);
+	}
+	free(conn);
+	hdrs_copy(&c->out_hdrs, &cfg->add_headers);
+
+	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
+	if (id != NULL && reqid_valid(id)) {
+		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
+		c->reqid_from_client = 1;
+	} else if (reqid_new(c->reqid, sizeof(c->reqid)) == -1)
+		return refuse(err, 500, "weir.internal",
+		    "no random bytes for a request id");
+	hdrs_add(&c->out_hdrs, cfg->request_id_header, c->reqid);
+	return 0;
+}
+
+void
+route_response_headers(const struct hdrs *in, struct hdrs *out)
+{
+	char	*conn;
+	size_t	 i;
+
+	conn = connection_tokens(in);
+	for (i = 0; i < in->n; i++) {
+		const char *name = in->v[i].name;
+
+		if (route_hop_by_hop(name, conn) ||
+		    strcasecmp(name, "Content-Length") == 0)
+			continue;
+		hdrs_add(out, name, in->v[i].value);
+	}
+	free(conn);
+}

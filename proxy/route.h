@@ -1,0 +1,44 @@
+/*
+ * route.h - where a call goes and what travels with it.  Pure: no clock,
+ * no sockets.
+ *
+ * route_call() takes a call as front made it (method, raw target, the
+ * headers as received) and fills in the upstream (api or login), the path
+ * to send, and the headers to forward: hop-by-hop fields removed (and any
+ * named in Connection), Host dropped (the upstream's is set by upstream.c),
+ * framing fields dropped (upstream.c frames the body), weir's own control
+ * headers removed, the add_header fields set, and the request id set.
+ * Refuses anything that is not for a configured upstream: weir is never an
+ * open proxy.
+ */
+#ifndef WEIR_ROUTE_H
+#define WEIR_ROUTE_H
+
+#include "call.h"
+#include "config.h"
+
+/* Answer for a refused call. */
+struct route_error {
+	int		 status;	/* 400 */
+	const char	*code;		/* "weir.bad_target" */
+	const char	*message;	/* static text */
+};
+
+/*
+ * Fill in call->up, call->path, call->out_hdrs, call->reqid.  A caller id
+ * under cfg->request_id_header is kept when valid, else a new one is made.
+ * Returns 0, or -1 with *err set (the call is untouched but for what was
+ * filled before the refusal; front answers with err).
+ */
+int	route_call(const struct config *, struct call *, struct route_error *);
+
+/*
+ * Is this a hop-by-hop field that a proxy must not forward?  conn is the
+ * message's Connection value (or NULL): fields it names are hop-by-hop too.
+ */
+int	route_hop_by_hop(const char *name, const char *conn);
+
+/* Copy the response fields a client may see into out. */
+void	route_response_headers(const struct hdrs *in, struct hdrs *out);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * upstream.c - calls to the upstreams through libcurl multi; see upstream.h.
+ *
+ * Knows curl and the call; nothing else.  Easy handles are pooled (reset,
+ * not re-created: a fresh handle costs a malloc and a memset of several KB)
+ * and so are the transfer structs.  The multi handle keeps the connection
+ * pool, so connections are reused across calls.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+struct xfer {
+	CURL			*easy;
+	struct curl_slist	*headers;
+	struct call		*call;
+	char			*url;
+	int			 in_trailers;	/* final header block ended */
+	struct xfer		*next;		/* free list */
+};
+
+struct upstream {
+	const struct config	*cfg;
+	CURLM			*multi;
+	upstream_done_cb	 done;
+	void			*done_arg;
+	struct xfer		*free_xfers;
+	unsigned		 active;
+};
+
+struct upstream *
+upstream_new(const struct config *cfg, upstream_done_cb done, void *arg)
+{
+	struct upstream	*u;
+
+	u = xcalloc(1, sizeof(*u));
+	u->cfg = cfg;
+	u->done = done;
+	u->done_arg = arg;
+	if ((u->multi = curl_multi_init()) == NULL) {
+		free(u);
+		return NULL;
+	}
+	curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	return u;
+}
+
+static void
+xfer_release(struct upstream *u, struct xfer *x)
+{
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	free(x->url);
+	x->url = NULL;
+	x->call = NULL;
+	x->in_trailers = 0;
+	x->next = u->free_xfers;
+	u->free_xfers = x;
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	struct xfer	*x;
+
+	if (u == NULL)
+		return;
+	while ((x = u->free_xfers) != NULL) {
+		u->free_xfers = x->next;
+		curl_easy_cleanup(x->easy);
+		free(x);
+	}
+	curl_multi_cleanup(u->multi);
+	free(u);
+}
+
+void
+upstream_set_config(struct upstream *u, const struct config *cfg)
+{
+	u->cfg = cfg;
+}
+
+unsigned
+upstream_active(const struct upstream *u)
+{
+	return u->active;
+}
+
+/* CURLOPT_HEADERFUNCTION: capture the status line and header fields. */
+static size_t
+on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	struct call	*c = x->call;
+	size_t		 len = size * n, nlen;
+	const char	*colon, *v, *end;
+
+	end = line + len;
+	while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* A new response (after 1xx): start over. */
+		const char *sp = memchr(line, ' ', (size_t)(end - line));
+
+		hdrs_free(&c->resp_hdrs);
+		c->status = sp != NULL ? atoi(sp + 1) : 0;
+		x->in_trailers = 0;
+		return len;
+	}
+	if (end == line) {
+		if (c->status >= 200)
+			x->in_trailers = 1;
+		return len;
+	}
+	if (x->in_trailers)
+		return len;	/* trailers are not forwarded */
+	if ((*line == ' ' || *line == '\t') && c->resp_hdrs.n > 0) {
+		/* obs-fold: join to the previous field with one space */
+		struct hdr *h = &c->resp_hdrs.v[c->resp_hdrs.n - 1];
+		char *joined;
+
+		while (line < end && (*line == ' ' || *line == '\t'))
+			line++;
+		xasprintf(&joined, "%s %.*s", h->value, (int)(end - line),
+		    line);
+		free(h->value);
+		h->value = joined;
+		return len;
+	}
+	if ((colon = memchr(line, ':', (size_t)(end - line))) == NULL)
+		return len;
+	nlen = (size_t)(colon - line);
+	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	hdrs_addn(&c->resp_hdrs, line, nlen, v, (size_t)(end - v));
+	return len;
+}
+
+/* CURLOPT_WRITEFUNCTION: the body, kept as it came (never decoded). */
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+
+	buf_append(&x->call->resp_body, data, size * n);
+	return size * n;
+}
+
+static struct curl_slist *
+slist_add(struct curl_slist *l, const char *line)
+{
+	struct curl_slist	*nl;
+
+	if ((nl = curl_slist_append(l, line)) == NULL) {
+		log_error("out of memory building a header list");
+		abort();
+	}
+	return nl;
+}
+
+/*
+ * The request headers for curl.  curl adds Accept, Content-Type (with a
+ * body) and Expect of its own unless told otherwise with "Name:"; a field
+ * with an empty value is written "Name;".
+ */
+static struct curl_slist *
+build_headers(const struct call *c)
+{
+	struct curl_slist	*l = NULL;
+	char			*line;
+	size_t			 i;
+
+	for (i = 0; i < c->out_hdrs.n; i++) {
+		const struct hdr *h = &c->out_hdrs.v[i];
+
+		if (*h->value == '\0')
+			xasprintf(&line, "%s;", h->name);
+		else
+			xasprintf(&line, "%s: %s", h->name, h->value);
+		l = slist_add(l, line);
+		free(line);
+	}
+	if (hdrs_get(&c->out_hdrs, "Accept") == NULL)
+		l = slist_add(l, "Accept:");
+	if (hdrs_get(&c->out_hdrs, "Content-Type") == NULL)
+		l = slist_add(l, "Content-Type:");
+	l = slist_add(l, "Expect:");
+	return l;
+}
+
+static enum xfer_err
+map_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return XFER_OK;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		return XFER_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return XFER_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+		return XFER_TLS;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_HTTP3:
+		return XFER_BAD_RESPONSE;
+	case CURLE_SEND_ERROR:
+		return XFER_SEND;
+	default:
+		return XFER_OTHER;
+	}
+}
+
+/* Split "scheme://host[:port][/base]" into origin and base path. */
+static void
+split_base(const char *base, char **origin, const char **path)
+{
+	const char	*p, *slash;
+
+	p = strstr(base, "://");
+	p = p != NULL ? p + 3 : base;
+	slash = strchr(p, '/');
+	if (slash == NULL) {
+		*origin = xstrdup(base);
+		*path = "";
+	} else {
+		*origin = xstrndup(base, (size_t)(slash - base));
+		*path = slash;
+	}
+}
+
+int
+upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
+{
+	const struct config	*cfg = u->cfg;
+	struct xfer		*x;
+	CURL			*e;
+	char			*origin;
+	const char		*base, *basepath;
+
+	if ((x = u->free_xfers) != NULL) {
+		u->free_xfers = x->next;
+		curl_easy_reset(x->easy);
+	} else {
+		x = xcalloc(1, sizeof(*x));
+		if ((x->easy = curl_easy_init()) == NULL) {
+			free(x);
+			c->xfer_error = XFER_OTHER;
+			return -1;
+		}
+	}
+	x->next = NULL;
+	x->call = c;
+	e = x->easy;
+
+	base = c->up == UP_LOGIN ? cfg->login_upstream : cfg->upstream;
+	split_base(base, &origin, &basepath);
+	/*
+	 * The URL only picks the connection; the request line carries the
+	 * target byte for byte (CURLOPT_REQUEST_TARGET), so curl never
+	 * re-encodes a path or query.
+	 */
+	xasprintf(&x->url, "%s/", origin);
+	free(origin);
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	if (*basepath != '\0') {
+		char *target;
+
+		xasprintf(&target, "%s%s", basepath, c->path);
+		curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, target);
+		free(target);	/* curl copies string options */
+	} else
+		curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, c->path);
+
+	if (strcmp(c->method, "GET") == 0 && !c->has_body)
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(c->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else {
+		if (c->has_body || strcmp(c->method, "POST") == 0) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)c->body.len);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+			    c->body.p != NULL ? c->body.p : "");
+		}
+		if (strcmp(c->method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
+	}
+	x->headers = build_headers(c);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)cfg->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->upstream_timeout_ms);
+	if (cfg->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (cfg->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->xfer_errmsg);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+
+	call_reset_response(c);
+	c->attempts++;
+	c->sent_ms = now_ms;
+	if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
+		c->xfer_error = XFER_OTHER;
+		xfer_release(u, x);
+		return -1;
+	}
+	c->xfer = x;
+	u->active++;
+	return 0;
+}
+
+void
+upstream_cancel(struct upstream *u, struct call *c)
+{
+	struct xfer	*x = c->xfer;
+
+	if (x == NULL)
+		return;
+	curl_multi_remove_handle(u->multi, x->easy);
+	c->xfer = NULL;
+	u->active--;
+	xfer_release(u, x);
+}
+
+int
+upstream_wait(struct upstream *u, struct curl_waitfd *extra, unsigned nextra,
+    int timeout_ms)
+{
+	int	 numfds = 0;
+
+	if (curl_multi_poll(u->multi, extra, nextra, timeout_ms, &numfds) !=
+	    CURLM_OK)
+		return -1;
+	return numfds;
+}
+
+void
+upstream_perform(struct upstream *u)
+{
+	struct CURLMsg	*m;
+	struct xfer	*x;
+	struct call	*c;
+	int		 running, left;
+
+	curl_multi_perform(u->multi, &running);
+	while ((m = curl_multi_info_read(u->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		c = x->call;
+		c->xfer_error = map_error(m->data.result);
+		if (c->xfer_error != XFER_OK)
+			log_debug("upstream transfer for %s failed: %s (%s)",
+			    c->reqid, curl_easy_strerror(m->data.result),
+			    c->xfer_errmsg);
+		curl_multi_remove_handle(u->multi, m->easy_handle);
+		c->xfer = NULL;
+		u->active--;
+		xfer_release(u, x);
+		u->done(c, u->done_arg);
+	}
+}

@@ -1,0 +1,49 @@
+/*
+ * upstream.h - sending calls to the upstreams through one libcurl multi
+ * handle: a keep-alive connection pool (HTTP/2 over TLS where offered),
+ * TLS verified, connect and total timeouts.
+ *
+ * upstream_start() takes a call (upstream owns it until the done callback
+ * runs, which hands it back); the answer is captured into the call's
+ * status, resp_hdrs and resp_body, or xfer_error on failure.  Bodies are
+ * never decoded: what the upstream sent is what the call holds.
+ */
+#ifndef WEIR_UPSTREAM_H
+#define WEIR_UPSTREAM_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "call.h"
+#include "config.h"
+
+struct upstream;
+
+/* Called once per started call when its attempt is over. */
+typedef void (*upstream_done_cb)(struct call *, void *arg);
+
+struct upstream	*upstream_new(const struct config *, upstream_done_cb,
+		    void *arg);
+void		 upstream_free(struct upstream *);
+
+/* Point at a new config (after a reload): used by the next start. */
+void		 upstream_set_config(struct upstream *, const struct config *);
+
+/* Send the call.  Returns 0, or -1 with the call untouched but for
+ * xfer_error (the caller still owns it then). */
+int		 upstream_start(struct upstream *, struct call *,
+		    uint64_t now_ms);
+/* Abandon a started call's transfer; the done callback does not run. */
+void		 upstream_cancel(struct upstream *, struct call *);
+
+/* Wait for sockets or the extra fds (curl_multi_poll), at most
+ * timeout_ms. */
+int		 upstream_wait(struct upstream *, struct curl_waitfd *extra,
+		    unsigned nextra, int timeout_ms);
+/* Move transfers on and run the done callback for finished ones. */
+void		 upstream_perform(struct upstream *);
+/* Transfers under way. */
+unsigned	 upstream_active(const struct upstream *);
+
+#endif
