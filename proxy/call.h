@@ -65,7 +65,13 @@ struct call {
 	uint64_t		 sent_ms;	/* last attempt started */
 	uint64_t		 not_before_ms;	/* sched: not sent before */
 	uint64_t		 done_ms;
-	unsigned		 attempts;
+	unsigned		 attempts;	/* upstream attempts made */
+	unsigned		 retries;	/* of them, after 5xx/network */
+	unsigned		 throttled;	/* 429s absorbed */
+	uint64_t		 enqueued_ms;	/* sched: last (re)queued */
+	uint64_t		 queued_ms;	/* sched: total time queued */
+	uint32_t		 win_id;	/* sched: tenant window at send */
+	int			 retry_after_s;	/* >0: answer with this */
 
 	/* the upstream's answer to the last attempt */
 	int			 status;	/* 0: no HTTP answer */

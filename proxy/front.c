@@ -25,6 +25,7 @@
 #include "log.h"
 #include "reqid.h"
 #include "route.h"
+#include "tenant.h"
 #include "xmalloc.h"
 
 enum req_state {
@@ -47,6 +48,7 @@ struct req {
 struct front {
 	const struct config	*cfg;
 	struct sched		*sched;
+	const struct tenant_map	*tenants;
 	front_abandon_cb	 abandon;
 	void			*abandon_arg;
 	struct MHD_Daemon	*d;
@@ -126,6 +128,27 @@ ensure_reqid(struct call *c, const struct config *cfg)
 		strcpy(c->reqid, "-");
 }
 
+/* What every answer carries: the request id and weir's X-Weir-* fields,
+ * and Retry-After when weir recomputed it. */
+static void
+add_weir_headers(struct front *f, struct MHD_Response *resp,
+    const struct call *c)
+{
+	char	 num[32];
+
+	MHD_add_response_header(resp, f->cfg->request_id_header, c->reqid);
+	if (c->tenant != NULL)
+		MHD_add_response_header(resp, "X-Weir-Tenant", c->tenant);
+	snprintf(num, sizeof(num), "%u", c->attempts);
+	MHD_add_response_header(resp, "X-Weir-Attempts", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)c->queued_ms);
+	MHD_add_response_header(resp, "X-Weir-Queued-Ms", num);
+	if (c->retry_after_s > 0) {
+		snprintf(num, sizeof(num), "%d", c->retry_after_s);
+		MHD_add_response_header(resp, "Retry-After", num);
+	}
+}
+
 /* Queue a weir error for a request that never reached sched. */
 static enum MHD_Result
 answer_early(struct front *f, struct req *r, int status, const char *code,
@@ -141,7 +164,7 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	resp = error_response(c->reqid, status, code, message, &bytes_out);
 	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, f->cfg->request_id_header, c->reqid);
+	add_weir_headers(f, resp, c);
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	r->state = RQ_ANSWERED;
@@ -195,22 +218,60 @@ on_body(struct front *f, struct req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/*
+ * The call's deadline: max_wait after arrival, or what X-Weir-Max-Wait
+ * asks for (seconds, fractions allowed), capped at max_wait_cap.
+ */
+static int
+max_wait(const struct config *cfg, const struct call *c, uint64_t *ms)
+{
+	const char	*v;
+	char		*end;
+	double		 secs;
+
+	*ms = cfg->max_wait_ms;
+	if ((v = hdrs_get(&c->in_hdrs, "X-Weir-Max-Wait")) == NULL)
+		return 0;
+	errno = 0;
+	secs = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(secs >= 0) ||
+	    secs > 1e7)
+		return -1;
+	*ms = (uint64_t)(secs * 1000.0);
+	if (*ms > cfg->max_wait_cap_ms)
+		*ms = cfg->max_wait_cap_ms;
+	return 0;
+}
+
 /* The whole request is in: route it and queue it. */
 static enum MHD_Result
 on_complete(struct front *f, struct req *r)
 {
 	struct call		*c = r->call;
 	struct route_error	 err;
+	const char		*why = NULL, *code = NULL;
+	uint64_t		 wait_ms;
 
 	if (r->too_large)
 		return answer_early(f, r, 413, "weir.body_too_large",
 		    "The request body is larger than max_body");
 	if (route_call(f->cfg, c, &err) == -1)
 		return answer_early(f, r, err.status, err.code, err.message);
-	c->deadline_ms = c->arrival_ms + f->cfg->max_wait_ms;
+	if (tenant_identify(f->cfg, f->tenants, c, f->now_ms, &why) == -1)
+		return answer_early(f, r, 400, "weir.bad_tenant", why);
+	if (max_wait(f->cfg, c, &wait_ms) == -1)
+		return answer_early(f, r, 400, "weir.bad_max_wait",
+		    "X-Weir-Max-Wait must be a number of seconds");
+	c->deadline_ms = c->arrival_ms + wait_ms;
+	if (sched_submit(f->sched, c, f->now_ms, &code) == -1) {
+		c->retry_after_s = 1;
+		return answer_early(f, r, 503, code,
+		    strcmp(code, "weir.queue_full") == 0 ?
+		    "Too many calls are waiting for this tenant (max_queue)" :
+		    "Too many tenants are active (max_tenants)");
+	}
 	r->state = RQ_QUEUED;
 	MHD_suspend_connection(r->conn);
-	sched_submit(f->sched, c, f->now_ms);
 	return MHD_YES;
 }
 
@@ -252,6 +313,8 @@ upstream_response(struct front *f, struct call *c, size_t *bytes_out)
 		return NULL;
 	route_response_headers(&c->resp_hdrs, &out);
 	hdrs_del(&out, f->cfg->request_id_header);
+	if (c->retry_after_s > 0)
+		hdrs_del(&out, "Retry-After");	/* recomputed */
 	for (i = 0; i < out.n; i++)
 		if (MHD_add_response_header(resp, out.v[i].name,
 		    out.v[i].value) == MHD_NO)
@@ -285,7 +348,7 @@ send_answer(struct front *f, struct req *r)
 		log_warnx("%s: cannot build a response", c->reqid);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, f->cfg->request_id_header, c->reqid);
+	add_weir_headers(f, resp, c);
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	log_access(c, status, bytes_out, f->now_ms);
@@ -414,7 +477,7 @@ format_address(struct front *f)
 
 struct front *
 front_new(const struct config *cfg, struct sched *sched,
-    front_abandon_cb abandon, void *arg)
+    const struct tenant_map *tenants, front_abandon_cb abandon, void *arg)
 {
 	struct front	*f;
 	unsigned int	 flags;
@@ -423,6 +486,7 @@ front_new(const struct config *cfg, struct sched *sched,
 	f = xcalloc(1, sizeof(*f));
 	f->cfg = cfg;
 	f->sched = sched;
+	f->tenants = tenants;
 	f->abandon = abandon;
 	f->abandon_arg = arg;
 

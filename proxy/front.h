@@ -23,8 +23,9 @@ struct front;
 typedef void (*front_abandon_cb)(struct call *, void *arg);
 
 /* Start listening on cfg->listen.  NULL on failure (logged). */
+struct tenant_map;
 struct front	*front_new(const struct config *, struct sched *,
-		    front_abandon_cb, void *arg);
+		    const struct tenant_map *, front_abandon_cb, void *arg);
 /* Stop listening; every call must have been answered first. */
 void		 front_free(struct front *);
 void		 front_set_config(struct front *, const struct config *);

@@ -238,6 +238,9 @@ log_access(const struct call *c, int client_status, size_t bytes_out,
 	if (c->tenant != NULL)
 		field_str(&b, "tenant", c->tenant, strlen(c->tenant));
 	field_num(&b, "attempts", c->attempts);
+	field_num(&b, "queued_ms", c->queued_ms);
+	if (c->throttled > 0)
+		field_num(&b, "throttled", c->throttled);
 	if (c->err_code != NULL)
 		field_str(&b, "error", c->err_code, strlen(c->err_code));
 	line_end(&b);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "policy.h"
 #include "sched.h"
+#include "tenant.h"
 #include "upstream.h"
 
 #define DRAIN_TIMEOUT_MS	10000
@@ -34,11 +35,21 @@ struct weir {
 	struct front	*front;
 	struct sched	*sched;
 	struct upstream	*up;
+	struct tenant_map *tenants;
 	uint64_t	 now_ms;
 };
 
 static int		 sigpipe_fds[2] = { -1, -1 };
 static volatile sig_atomic_t got_stop;
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static uint64_t
 clock_ms(void)
@@ -113,7 +124,19 @@ on_done_policy(struct weir *w, struct call *c)
 {
 	struct policy_decision	 d;
 
-	policy_classify(w->cfg, c, w->now_ms, &d);
+	if (c->up == UP_LOGIN)
+		tenant_learn(w->tenants, c, w->now_ms);
+	policy_classify(w->cfg, c, w->now_ms, wall_ms(), &d);
+	if (d.pause_tenant) {
+		sched_throttle(w->sched, c, w->now_ms, d.wait_hint_ms,
+		    d.limit_per_min);
+		log_info("%s: tenant %s throttled (429), paused %llu ms%s",
+		    c->reqid, c->tenant, (unsigned long long)d.wait_hint_ms,
+		    d.verdict == POLICY_RETRY ? ", will retry" :
+		    ", past the deadline: answering the 429");
+	} else if (d.verdict == POLICY_RETRY)
+		log_info("%s: retrying after %s in %llu ms", c->reqid,
+		    d.reason, (unsigned long long)d.wait_ms);
 	if (d.verdict == POLICY_RETRY)
 		sched_requeue(w->sched, c, w->now_ms + d.wait_ms, w->now_ms);
 	else
@@ -136,7 +159,19 @@ on_abandon(struct call *c, void *arg)
 static void
 dispatch(struct weir *w)
 {
-	struct call	*c;
+	struct call	*c, *next;
+
+	/* Calls that cannot go before their deadline are answered now:
+	 * with their last 429 if they had one, else 503. */
+	for (c = sched_expire(w->sched, w->now_ms); c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		if (c->status != 429 || c->xfer_error != XFER_OK)
+			call_set_error(c, 503, "weir.deadline",
+			    "The call could not be sent upstream within its "
+			    "maximum wait (max_wait / X-Weir-Max-Wait)");
+		front_answer(w->front, c, w->now_ms);
+	}
 
 	while ((c = sched_next(w->sched, w->now_ms)) != NULL) {
 		if (upstream_start(w->up, c, w->now_ms) == 0)
@@ -280,12 +315,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	w.sched = sched_new(w.cfg);
+	w.tenants = tenant_map_new((unsigned)w.cfg->max_tenants * 4);
 	if ((w.up = upstream_new(w.cfg, on_done, &w)) == NULL) {
 		log_error("cannot set up libcurl");
 		goto out;
 	}
 	w.now_ms = clock_ms();
-	if ((w.front = front_new(w.cfg, w.sched, on_abandon, &w)) == NULL)
+	if ((w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w)) == NULL)
 		goto out;
 	log_info("listening on %s", front_address(w.front));
 	log_info("upstream %s, login upstream %s%s", w.cfg->upstream,
@@ -298,6 +334,7 @@ main(int argc, char *argv[])
 	front_free(w.front);
 	upstream_free(w.up);
 	sched_free(w.sched);
+	tenant_map_free(w.tenants);
 	config_free(w.cfg);
 	curl_global_cleanup();
 	return rc;

@@ -1,11 +1,17 @@
 /*
  * policy.h - what to do with the outcome of one upstream attempt.  Pure:
- * no clock (now_ms is passed in), no sockets.
+ * no clock (now_ms, the loop's monotonic clock, and wall_ms, the epoch
+ * time for absolute dates, are passed in), no sockets.
  *
- * policy_classify() looks at the call's last attempt (transfer error or
- * upstream status and headers) and says: answer the client now, or try
- * again after wait_ms.  On a transfer failure that will be answered, it
- * turns the call's answer into weir's own JSON error (502 or 504).
+ * 429: wait as Retry-After (delta or HTTP-date) says, else the reset
+ *   headers (X-RateLimit-Reset / RateLimit-Reset, delta or epoch seconds),
+ *   else the body's "Retry the request in [N] seconds", else exponential
+ *   backoff with jitter (1 s base, 60 s cap); pause the whole tenant; any
+ *   method is retried (429 means not processed).
+ * 502/503/504 and transfer failures: retried with backoff for idempotent
+ *   methods (GET HEAD OPTIONS PUT DELETE, or an Idempotency-Key), up to
+ *   max_retries; a refused connection (nothing was sent) for any method.
+ * Anything else, or a wait that would end past the call's deadline: answer.
  */
 #ifndef WEIR_POLICY_H
 #define WEIR_POLICY_H
@@ -23,14 +29,35 @@ enum policy_verdict {
 struct policy_decision {
 	enum policy_verdict	 verdict;
 	uint64_t		 wait_ms;	/* with POLICY_RETRY */
-	const char		*reason;	/* "429", "503", "connect" */
+	const char		*reason;	/* "429", "5xx", "network" */
+	int			 pause_tenant;	/* 429: hold the whole tenant */
+	uint64_t		 wait_hint_ms;	/* 429: the upstream's wait */
+	uint64_t		 limit_per_min;	/* 429 body's limit.value, or 0 */
 };
 
 void	policy_classify(const struct config *, struct call *, uint64_t now_ms,
-	    struct policy_decision *);
+	    int64_t wall_ms, struct policy_decision *);
 
 /* The HTTP status and JSON code weir answers a failed transfer with. */
 void	policy_xfer_error(enum xfer_err, int *status, const char **code,
 	    const char **message);
+
+/*
+ * Parsers, 0 or -1 (garbage).  Retry-After: delta-seconds or an HTTP-date
+ * (IMF-fixdate, RFC 850, asctime); a date in the past is a wait of 0.
+ * Reset: delta seconds, or epoch seconds when larger than 10^9.
+ */
+int	policy_retry_after(const char *, int64_t wall_ms, uint64_t *wait_ms);
+int	policy_reset(const char *, int64_t wall_ms, uint64_t *wait_ms);
+/* From a 429 body: "Retry the request in [N] seconds" and limit.value. */
+int	policy_body_wait(const char *body, size_t len, uint64_t *wait_ms);
+int	policy_body_limit(const char *body, size_t len, uint64_t *per_min);
+/* Backoff for the nth retry (n >= 1): base * 2^(n-1) capped at cap_ms,
+ * jittered into [half, full] by seed. */
+uint64_t policy_backoff(unsigned n, uint64_t base_ms, uint64_t cap_ms,
+	    uint32_t seed);
+/* Is the method safe to repeat (or does the call carry an
+ * Idempotency-Key)? */
+int	policy_idempotent(const struct call *);
 
 #endif

@@ -1,11 +1,20 @@
 /*
- * sched.h - the queue between front and upstream.  Pure: every function
- * that depends on time takes now_ms; nothing reads the clock or touches a
+ * sched.h - per-tenant queues and pacing.  Pure: every function that
+ * depends on time takes now_ms; nothing reads the clock or touches a
  * socket.
  *
- * A submitted call is owned by sched until sched_next() hands it out (then
- * upstream owns it until its transfer is done and sched_done() is told) or
- * sched_remove() takes it back.
+ * Each tenant has one FIFO queue, a token bucket (rate, burst), an
+ * in-flight cap (concurrency) and a pause (after a 429).  Ready tenants
+ * are served round-robin.  On top of the bucket, sched learns the
+ * upstream's window from 429s: how many calls a window took before the
+ * first 429 (the budget), and when the window reset (the 429's wait).  In
+ * later windows it sends the budget as fast as the bucket allows, then
+ * only one call at a time until the next 429 marks the next reset: one
+ * rejected call per window instead of one per in-flight call, and no
+ * quota wasted at a window's start.
+ *
+ * A submitted call is owned by sched until sched_next() or
+ * sched_expire() hands it out, or sched_remove() takes it back.
  */
 #ifndef WEIR_SCHED_H
 #define WEIR_SCHED_H
@@ -17,29 +26,71 @@
 
 #define SCHED_NEVER	UINT64_MAX
 
+/* How often queued calls are checked against their deadlines. */
+#define SCHED_EXPIRE_EVERY_MS	50
+
 struct sched;
 
 struct sched	*sched_new(const struct config *);
 void		 sched_free(struct sched *);
+/* Re-read every tenant's limits from a new config (reload). */
+void		 sched_set_config(struct sched *, const struct config *);
 
-/* Queue a new call at the tail of its queue. */
-void		 sched_submit(struct sched *, struct call *, uint64_t now_ms);
-/* Put a call that must be tried again back, not before at_ms. */
+/*
+ * Queue a new call (call->tenant set) at the tail of its tenant's queue.
+ * Returns 0, or -1 when the tenant's queue is full or no tenant slot is
+ * free (*code says which); the caller keeps the call then.
+ */
+int		 sched_submit(struct sched *, struct call *, uint64_t now_ms,
+		    const char **code);
+/* Put a call that must be tried again at the head of its queue, not to be
+ * sent before at_ms. */
 void		 sched_requeue(struct sched *, struct call *, uint64_t at_ms,
 		    uint64_t now_ms);
-/* The next call that may be sent now, or NULL. */
+/* The next call that may be sent now (round-robin over ready tenants),
+ * or NULL. */
 struct call	*sched_next(struct sched *, uint64_t now_ms);
 /* A call handed out by sched_next() finished its attempt. */
 void		 sched_done(struct sched *, struct call *, uint64_t now_ms);
+/*
+ * The upstream answered c with 429 and says wait wait_ms: pause c's
+ * tenant until then and learn from it.  limit_per_min is the 429 body's
+ * limit (0: none).
+ */
+void		 sched_throttle(struct sched *, struct call *, uint64_t now_ms,
+		    uint64_t wait_ms, uint64_t limit_per_min);
+/*
+ * Queued calls that cannot be sent before their deadline, unlinked and
+ * chained through call->next (NULL if none).  Each has retry_after_s set
+ * to when its tenant could next send.
+ */
+struct call	*sched_expire(struct sched *, uint64_t now_ms);
 /* Take a queued call back (its client went away).  1 if it was queued. */
 int		 sched_remove(struct sched *, struct call *);
-/* When sched_next() may next return a call: now_ms, later, or
- * SCHED_NEVER when nothing waits. */
+/* When sched_next() or sched_expire() may next have work: now_ms, later,
+ * or SCHED_NEVER. */
 uint64_t	 sched_next_due(struct sched *, uint64_t now_ms);
 /* Calls waiting in queues, and calls handed out and not done. */
 uint64_t	 sched_queued(const struct sched *);
 uint64_t	 sched_inflight(const struct sched *);
-/* Take every queued call out, oldest first, one by one (shutdown). */
+unsigned	 sched_tenants(const struct sched *);
+/* Take every queued call out, one by one (shutdown). */
 struct call	*sched_drain(struct sched *);
+
+/* A tenant's state, for headers, logs and /status. */
+struct sched_tenant_info {
+	const char	*name;
+	uint64_t	 queued;
+	uint64_t	 inflight;
+	uint64_t	 paused_until_ms;	/* 0: not paused */
+	double		 rate_per_s;		/* paced at now */
+	uint64_t	 budget;		/* learned per window, 0 unknown */
+	uint64_t	 learned_per_min;	/* from 429 bodies, 0 unknown */
+	uint64_t	 throttled;		/* 429s seen */
+	uint64_t	 sent;			/* attempts sent */
+};
+/* Fill info for tenant name: 0, or -1 if unknown. */
+int		 sched_tenant_info(const struct sched *, const char *name,
+		    uint64_t now_ms, struct sched_tenant_info *);
 
 #endif

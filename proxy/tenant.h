@@ -1,0 +1,43 @@
+/*
+ * tenant.h - which tenant (OAuth client) a call belongs to.
+ *
+ * With tenant_key = auth: an X-Weir-Tenant header names it; else a bearer
+ * token weir saw issued by /oauth/token maps to that client id; else the
+ * bearer token is keyed by a SHA-256 prefix ("tok:1a2b3c4d5e6f"); else the
+ * client id of a Basic-auth (or client_secret_post) token request; else
+ * "anonymous".  With tenant_key = header:NAME the value of that header
+ * names it ("default" without one).  Tokens themselves are never kept:
+ * the map holds SHA-256 digests.
+ */
+#ifndef WEIR_TENANT_H
+#define WEIR_TENANT_H
+
+#include <stdint.h>
+
+#include "call.h"
+#include "config.h"
+
+#define TENANT_NAME_MAX	128
+
+struct tenant_map;
+
+/* A map of issued tokens to client ids, holding at most max entries
+ * (the oldest is forgotten first). */
+struct tenant_map	*tenant_map_new(unsigned max);
+void			 tenant_map_free(struct tenant_map *);
+
+/*
+ * Set call->tenant.  Returns 0, or -1 with *why set when the call names a
+ * tenant weir cannot accept (a malformed X-Weir-Tenant).
+ */
+int	tenant_identify(const struct config *, const struct tenant_map *,
+	    struct call *, uint64_t now_ms, const char **why);
+
+/* After a token request's answer: remember the issued token's client. */
+void	tenant_learn(struct tenant_map *, const struct call *,
+	    uint64_t now_ms);
+
+/* Is s acceptable as a tenant name? */
+int	tenant_name_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,523 @@
+/*
+ * check_sched.c - per-tenant queues and pacing with a fake clock: pacing
+ * accuracy, bursts, in-flight caps, round-robin fairness, pauses (nothing
+ * dispatched early), deadlines, bounds, and learning a fixed window.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "config.h"
+#include "sched.h"
+#include "tap.h"
+#include "xmalloc.h"
+
+static struct config *
+cfg_of(const char *text)
+{
+	struct config	*cfg = config_new();
+	char		 err[256];
+
+	if (config_file_mem(cfg, "test.conf", text, err, sizeof(err)) == -1 ||
+	    config_finish(cfg, err, sizeof(err)) == -1)
+		ck_abort_msg("config: %s", err);
+	return cfg;
+}
+
+static struct call *
+mk(const char *tenant, uint64_t deadline)
+{
+	struct call	*c = call_new("GET", "/api/v2/flows");
+
+	c->tenant = xstrdup(tenant);
+	c->deadline_ms = deadline;
+	return c;
+}
+
+static void
+submit(struct sched *s, struct call *c, uint64_t now)
+{
+	const char	*code = NULL;
+
+	ck_assert_int_eq(sched_submit(s, c, now, &code), 0);
+}
+
+/* Finish an attempt with status (the upstream's answer). */
+static void
+finish(struct sched *s, struct call *c, int status, uint64_t now)
+{
+	c->status = status;
+	sched_done(s, c, now);
+}
+
+START_TEST(paces_at_the_configured_rate)
+{
+	struct config	*cfg = cfg_of("rate = 10/s\nburst = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	uint64_t	 now, times[50];
+	int		 i, n = 0;
+
+	for (i = 0; i < 50; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	for (now = 0; now <= 10000 && n < 50; now++)
+		while ((c = sched_next(s, now)) != NULL) {
+			times[n++] = now;
+			finish(s, c, 200, now);
+			call_free(c);
+		}
+	ck_assert_int_eq(n, 50);
+	ck_assert_uint_eq(times[0], 0);
+	for (i = 1; i < 50; i++) {
+		/* one every 100 ms, never early */
+		ck_assert_uint_ge(times[i] - times[i - 1], 99);
+		ck_assert_uint_le(times[i] - times[i - 1], 101);
+	}
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(next_due_tells_when_to_wake)
+{
+	struct config	*cfg = cfg_of("rate = 2/s\nburst = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+
+	ck_assert_uint_eq(sched_next_due(s, 0), SCHED_NEVER);
+	submit(s, mk("a", UINT64_MAX), 0);
+	submit(s, mk("a", UINT64_MAX), 0);
+	ck_assert_uint_eq(sched_next_due(s, 0), 0);
+	c = sched_next(s, 0);
+	ck_assert_ptr_nonnull(c);
+	finish(s, c, 200, 0);
+	call_free(c);
+	ck_assert_ptr_null(sched_next(s, 0));
+	/* the next token comes at 500 ms (the deadline check may wake us
+	 * sooner, never later) */
+	ck_assert_uint_le(sched_next_due(s, 0), 500);
+	ck_assert_ptr_null(sched_next(s, 499));
+	c = sched_next(s, 500);
+	ck_assert_ptr_nonnull(c);
+	finish(s, c, 200, 500);
+	call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(burst_then_rate)
+{
+	struct config	*cfg = cfg_of("rate = 1/s\nburst = 5\nconcurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	int		 i, n = 0;
+
+	for (i = 0; i < 10; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	while ((c = sched_next(s, 0)) != NULL) {
+		n++;
+		finish(s, c, 200, 0);
+		call_free(c);
+	}
+	ck_assert_int_eq(n, 5);
+	ck_assert_ptr_null(sched_next(s, 999));
+	c = sched_next(s, 1000);
+	ck_assert_ptr_nonnull(c);
+	finish(s, c, 200, 1000);
+	call_free(c);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(inflight_cap)
+{
+	struct config	*cfg = cfg_of("rate = 1000/s\nburst = 100\nconcurrency = 2\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*a, *b;
+	int		 i;
+
+	for (i = 0; i < 5; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	a = sched_next(s, 0);
+	b = sched_next(s, 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_null(sched_next(s, 0));
+	ck_assert_uint_eq(sched_inflight(s), 2);
+	/* nothing to do until a call finishes (or the deadline check) */
+	ck_assert_ptr_null(sched_expire(s, 0));
+	ck_assert_uint_ge(sched_next_due(s, 0), SCHED_EXPIRE_EVERY_MS);
+	finish(s, a, 200, 1);
+	call_free(a);
+	a = sched_next(s, 1);
+	ck_assert_ptr_nonnull(a);
+	finish(s, a, 200, 1);
+	finish(s, b, 200, 1);
+	call_free(a);
+	call_free(b);
+	ck_assert_uint_eq(sched_queued(s), 2);
+	while ((a = sched_drain(s)) != NULL)
+		call_free(a);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(round_robin_is_fair)
+{
+	struct config	*cfg = cfg_of("rate = 1000/s\nburst = 1000\nconcurrency = 1000\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	int		 i, pos = -1;
+
+	for (i = 0; i < 2000; i++)
+		submit(s, mk("busy", UINT64_MAX), 0);
+	/* serve a few of the busy tenant's calls, then a quiet one arrives */
+	for (i = 0; i < 3; i++) {
+		c = sched_next(s, 0);
+		finish(s, c, 200, 0);
+		call_free(c);
+	}
+	submit(s, mk("quiet", UINT64_MAX), 0);
+	for (i = 0; i < 10; i++) {
+		c = sched_next(s, 0);
+		ck_assert_ptr_nonnull(c);
+		if (strcmp(c->tenant, "quiet") == 0 && pos == -1)
+			pos = i;
+		finish(s, c, 200, 0);
+		call_free(c);
+	}
+	/* at most one of the busy tenant's calls goes first */
+	ck_assert_int_ge(pos, 0);
+	ck_assert_int_le(pos, 1);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(tenant_sections_apply)
+{
+	struct config	*cfg = cfg_of("rate = 1/s\nburst = 1\n"
+	    "[tenant fast]\nrate = 100/s\nburst = 50\nconcurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	int		 i, fast = 0, slow = 0;
+
+	for (i = 0; i < 20; i++) {
+		submit(s, mk("fast", UINT64_MAX), 0);
+		submit(s, mk("slow", UINT64_MAX), 0);
+	}
+	while ((c = sched_next(s, 0)) != NULL) {
+		if (strcmp(c->tenant, "fast") == 0)
+			fast++;
+		else
+			slow++;
+		finish(s, c, 200, 0);
+		call_free(c);
+	}
+	ck_assert_int_eq(fast, 20);
+	ck_assert_int_eq(slow, 1);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_pause_holds_the_whole_tenant)
+{
+	struct config	*cfg = cfg_of("rate = 100/s\nburst = 100\nconcurrency = 10\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *other;
+	uint64_t	 now;
+	int		 i;
+
+	for (i = 0; i < 5; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	submit(s, mk("b", UINT64_MAX), 0);
+	c = sched_next(s, 0);
+	ck_assert_str_eq(c->tenant, "a");
+	finish(s, c, 429, 10);
+	sched_throttle(s, c, 10, 3000, 0);
+	sched_requeue(s, c, 10, 10);
+	/* b is not held by a's pause */
+	other = sched_next(s, 10);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_str_eq(other->tenant, "b");
+	finish(s, other, 200, 10);
+	call_free(other);
+	for (now = 10; now < 3010; now++)
+		ck_assert_ptr_null(sched_next(s, now));
+	ck_assert_uint_eq(sched_next_due(s, 2000) >= 2000, 1);
+	/* the retried call goes first */
+	other = sched_next(s, 3010);
+	ck_assert_ptr_eq(other, c);
+	finish(s, c, 200, 3010);
+	call_free(c);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(deadlines_expire_calls_that_cannot_make_it)
+{
+	struct config	*cfg = cfg_of("rate = 1/s\nburst = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *list, *a, *b, *d;
+	int		 n;
+
+	/* a goes now; b at 1 s (deadline 5 s: fine); d at 2 s (deadline
+	 * 1.5 s: cannot make it) */
+	a = mk("t", 5000);
+	b = mk("t", 5000);
+	d = mk("t", 1500);
+	submit(s, a, 0);
+	submit(s, b, 0);
+	submit(s, d, 0);
+	c = sched_next(s, 0);
+	ck_assert_ptr_eq(c, a);
+	finish(s, a, 200, 0);
+	call_free(a);
+	list = sched_expire(s, 0);
+	ck_assert_ptr_eq(list, d);
+	ck_assert_ptr_null(d->next);
+	ck_assert_int_ge(d->retry_after_s, 1);
+	call_free(d);
+	ck_assert_uint_eq(sched_queued(s), 1);
+
+	/* a pause past a deadline expires at once, not at the deadline */
+	c = sched_next(s, 1000);
+	ck_assert_ptr_eq(c, b);
+	finish(s, b, 429, 1100);
+	sched_throttle(s, b, 1100, 60000, 0);
+	sched_requeue(s, b, 1100, 1100);
+	for (n = 0, list = sched_expire(s, 1200); list != NULL; list = c) {
+		c = list->next;
+		ck_assert_ptr_eq(list, b);
+		ck_assert_int_ge(b->retry_after_s, 59);
+		ck_assert_int_le(b->retry_after_s, 60);
+		n++;
+	}
+	ck_assert_int_eq(n, 1);
+	call_free(b);
+	ck_assert_uint_eq(sched_queued(s), 0);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(never_held_past_the_deadline)
+{
+	struct config	*cfg = cfg_of("rate = 1/min\nburst = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *list;
+	uint64_t	 now;
+	int		 i, expired = 0;
+
+	for (i = 0; i < 20; i++)
+		submit(s, mk("t", 2000 + (uint64_t)i * 100), 0);
+	c = sched_next(s, 0);
+	finish(s, c, 200, 0);
+	call_free(c);
+	for (now = 0; now < 10000; now += 10) {
+		for (list = sched_expire(s, now); list != NULL; list = c) {
+			c = list->next;
+			ck_assert_uint_le(now, list->deadline_ms);
+			call_free(list);
+			expired++;
+		}
+		ck_assert_ptr_null(sched_next(s, now));
+	}
+	ck_assert_int_eq(expired, 19);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(queues_and_tenants_are_bounded)
+{
+	struct config	*cfg = cfg_of("max_queue = 3\nmax_tenants = 2\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	const char	*code = NULL;
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	c = mk("a", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 0, &code), -1);
+	ck_assert_str_eq(code, "weir.queue_full");
+	call_free(c);
+	submit(s, mk("b", UINT64_MAX), 0);
+	/* both tenants busy: no room for a third */
+	c = mk("c", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 0, &code), -1);
+	ck_assert_str_eq(code, "weir.too_many_tenants");
+	/* b goes idle: it is evicted for c */
+	while ((c = sched_next(s, 0)) != NULL) {
+		finish(s, c, 200, 0);
+		call_free(c);
+	}
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	ck_assert_uint_eq(sched_tenants(s), 2);
+	c = mk("c", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 1, &code), 0);
+	ck_assert_uint_eq(sched_tenants(s), 2);
+	ck_assert_int_eq(sched_remove(s, c), 1);
+	ck_assert_int_eq(sched_remove(s, c), 0);
+	call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+/*
+ * A fixed-window upstream: limit calls per window_ms, 429 with the time
+ * to the window's end after that.  Drives sched like the loop does, with
+ * a fixed latency, and counts 429s per window.
+ */
+struct fw {
+	uint64_t	 window_ms, limit, latency;
+	uint64_t	 used, win_start;
+};
+
+static int
+fw_answer(struct fw *u, uint64_t sent_at, uint64_t *retry_ms)
+{
+	uint64_t	 w = sent_at / u->window_ms * u->window_ms;
+
+	if (w != u->win_start) {
+		u->win_start = w;
+		u->used = 0;
+	}
+	if (u->used < u->limit) {
+		u->used++;
+		return 200;
+	}
+	*retry_ms = (w + u->window_ms - sent_at + 999) / 1000 * 1000;
+	return 429;
+}
+
+START_TEST(learns_a_fixed_window)
+{
+	struct config	*cfg = cfg_of("rate = 1000/s\nburst = 1000\n"
+	    "concurrency = 8\n");
+	struct sched	*s = sched_new(cfg);
+	struct fw	 up = { 10000, 50, 50, 0, 0 };
+	struct call	*inflight[64], *c;
+	uint64_t	 sent_at[64], now, retry;
+	uint64_t	 per_window_429[64] = { 0 }, per_window_ok[64] = { 0 };
+	int		 n = 0, i, done = 0, total = 400;
+
+	for (i = 0; i < total; i++)
+		submit(s, mk("t", UINT64_MAX), 0);
+	for (now = 0; done < total && now < 200000; now++) {
+		/* answers due now */
+		for (i = 0; i < n; i++) {
+			int status;
+
+			if (sent_at[i] + up.latency > now)
+				continue;
+			c = inflight[i];
+			inflight[i] = inflight[--n];
+			sent_at[i] = sent_at[n];
+			i--;
+			status = fw_answer(&up, now - up.latency, &retry);
+			finish(s, c, status, now);
+			if (status == 429) {
+				per_window_429[(now - up.latency) /
+				    up.window_ms]++;
+				sched_throttle(s, c, now, retry, 0);
+				sched_requeue(s, c, now, now);
+			} else {
+				per_window_ok[(now - up.latency) /
+				    up.window_ms]++;
+				call_free(c);
+				done++;
+			}
+		}
+		while ((c = sched_next(s, now)) != NULL) {
+			ck_assert_int_lt(n, 64);
+			inflight[n] = c;
+			sent_at[n++] = now;
+		}
+	}
+	ck_assert_int_eq(done, total);
+	/* 400 calls at 50 per 10 s window: 8 windows, each used fully */
+	ck_assert_uint_lt(now, 8 * 10000 + 2000);
+	for (i = 0; i < 8; i++)
+		ck_assert_uint_eq(per_window_ok[i], 50);
+	/* the first window may lose the calls in flight; later windows
+	 * lose at most the one probe */
+	ck_assert_uint_le(per_window_429[0], 8);
+	for (i = 1; i < 8; i++)
+		ck_assert_msg(per_window_429[i] <= 1,
+		    "window %d saw %llu 429s", i,
+		    (unsigned long long)per_window_429[i]);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(learns_a_lower_rate_from_429_bodies)
+{
+	struct config	*cfg = cfg_of("rate = 600/min\nburst = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct sched_tenant_info info;
+	struct call	*c;
+
+	submit(s, mk("t", UINT64_MAX), 0);
+	c = sched_next(s, 0);
+	ck_assert_int_eq(sched_tenant_info(s, "t", 0, &info), 0);
+	ck_assert(info.rate_per_s > 9.99 && info.rate_per_s < 10.01);
+	finish(s, c, 429, 10);
+	sched_throttle(s, c, 10, 1000, 300);
+	ck_assert_int_eq(sched_tenant_info(s, "t", 10, &info), 0);
+	ck_assert(info.rate_per_s > 4.99 && info.rate_per_s < 5.01);
+	ck_assert_uint_eq(info.paused_until_ms, 1010);
+	ck_assert_uint_eq(info.throttled, 1);
+	call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+static Suite *
+sched_suite(void)
+{
+	Suite	*s = suite_create("sched");
+	TCase	*tc = tcase_create("sched");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, paces_at_the_configured_rate);
+	tcase_add_test(tc, next_due_tells_when_to_wake);
+	tcase_add_test(tc, burst_then_rate);
+	tcase_add_test(tc, inflight_cap);
+	tcase_add_test(tc, round_robin_is_fair);
+	tcase_add_test(tc, tenant_sections_apply);
+	tcase_add_test(tc, a_pause_holds_the_whole_tenant);
+	tcase_add_test(tc, deadlines_expire_calls_that_cannot_make_it);
+	tcase_add_test(tc, never_held_past_the_deadline);
+	tcase_add_test(tc, queues_and_tenants_are_bounded);
+	tcase_add_test(tc, learns_a_fixed_window);
+	tcase_add_test(tc, learns_a_lower_rate_from_429_bodies);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tap_run(sched_suite());
+}
