@@ -21,6 +21,9 @@ static enum log_format	 cur_format = LOG_FMT_JSON;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
+/* Marks a line that is written whatever the level. */
+static const char always[] = "";
+
 void
 log_init(enum log_level level, enum log_format format)
 {
@@ -122,8 +125,10 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	char		 msg[2048];
 	int		 n;
 
-	if (!log_enabled(level))
+	if (!log_enabled(level) && errstr != always)
 		return;
+	if (errstr == always)
+		errstr = NULL;
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return;
@@ -165,6 +170,16 @@ LOGFN(log_warn, LOG_LVL_WARN, 1)
 LOGFN(log_warnx, LOG_LVL_WARN, 0)
 LOGFN(log_info, LOG_LVL_INFO, 0)
 LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+log_startup(const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_INFO, always, fmt, ap);
+	va_end(ap);
+}
 
 /* Append ,"key":"value" (JSON) or key=value (text). */
 static void

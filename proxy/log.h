@@ -21,6 +21,9 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Startup lines (the bound address, upstreams, limits): written at info
+ * whatever log_level says, so a supervisor can always read them. */
+void	log_startup(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* One line for an answered call; now_ms is the loop's clock. */
 void	log_access(const struct call *, int client_status, size_t bytes_out,

@@ -323,10 +323,20 @@ main(int argc, char *argv[])
 	w.now_ms = clock_ms();
 	if ((w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w)) == NULL)
 		goto out;
-	log_info("listening on %s", front_address(w.front));
-	log_info("upstream %s, login upstream %s%s", w.cfg->upstream,
+	log_startup("listening on %s", front_address(w.front));
+	log_startup("upstream %s, login upstream %s%s", w.cfg->upstream,
 	    w.cfg->login_upstream,
 	    w.cfg->insecure ? " (TLS verification OFF)" : "");
+	log_startup("limits per tenant: rate %llu per %llu ms, burst %llu, "
+	    "concurrency %llu, max_queue %llu, max_wait %llu ms; %s",
+	    (unsigned long long)w.cfg->limits.rate.n,
+	    (unsigned long long)w.cfg->limits.rate.per_ms,
+	    (unsigned long long)w.cfg->limits.burst,
+	    (unsigned long long)w.cfg->limits.concurrency,
+	    (unsigned long long)w.cfg->limits.max_queue,
+	    (unsigned long long)w.cfg->max_wait_ms,
+	    w.cfg->tenants != NULL ? "with [tenant] sections" :
+	    "no [tenant] sections");
 	if (run(&w) == 0)
 		rc = 0;
 	log_info("stopped");
