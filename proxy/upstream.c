@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "reqid.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -170,16 +171,26 @@ slist_add(struct curl_slist *l, const char *line)
  * with an empty value is written "Name;".
  */
 static struct curl_slist *
-build_headers(const struct call *c)
+build_headers(const struct config *cfg, const struct call *c)
 {
 	struct curl_slist	*l = NULL;
-	char			*line;
+	char			*line, fresh[64];
 	size_t			 i;
+	int			 renew;
 
+	/* request_id_on_retry = renew: a new id per retry, the caller's in
+	 * a second field. */
+	renew = c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
+	    reqid_new(fresh, sizeof(fresh)) == 0;
 	for (i = 0; i < c->out_hdrs.n; i++) {
 		const struct hdr *h = &c->out_hdrs.v[i];
 
-		if (*h->value == '\0')
+		if (renew && strcasecmp(h->name, cfg->request_id_header) == 0) {
+			xasprintf(&line, "%s: %s", h->name, fresh);
+			l = slist_add(l, line);
+			free(line);
+			xasprintf(&line, "X-Original-Request-Id: %s", c->reqid);
+		} else if (*h->value == '\0')
 			xasprintf(&line, "%s;", h->name);
 		else
 			xasprintf(&line, "%s: %s", h->name, h->value);
@@ -312,7 +323,7 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 		if (strcmp(c->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	}
-	x->headers = build_headers(c);
+	x->headers = build_headers(cfg, c);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
