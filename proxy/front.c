@@ -9,6 +9,9 @@
  * or upstream) -> ANSWERED; errors found before dispatch go straight to
  * ANSWERED.  Touches route, sched and log; the loop owns the clock.
  */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -43,6 +46,9 @@ struct req {
 	struct MHD_Connection	*conn;
 	int			 too_large;	/* body went over max_body */
 	int			 answer_ready;	/* call back from upstream */
+	int			 gone;		/* the client hung up */
+	int			 watched;	/* sock in the hang-up watch */
+	int			 sock;
 };
 
 struct front {
@@ -55,6 +61,13 @@ struct front {
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	uint64_t		 now_ms;
 	uint64_t		 pending;	/* requests not yet answered */
+	/*
+	 * MHD does not look at a suspended connection, so a client that hangs
+	 * up while its call waits would go unnoticed until the answer.  The
+	 * sockets of suspended connections sit in this epoll set for
+	 * EPOLLRDHUP; a hang-up takes the call back from sched or upstream.
+	 */
+	int			 watch_fd;
 };
 
 static void
@@ -218,6 +231,64 @@ on_body(struct front *f, struct req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/* Watch a suspended connection's socket for the client hanging up. */
+static void
+watch(struct front *f, struct req *r)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct epoll_event		 ev;
+
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	r->sock = ci->connect_fd;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLRDHUP;
+	ev.data.ptr = r;
+	if (epoll_ctl(f->watch_fd, EPOLL_CTL_ADD, r->sock, &ev) == 0)
+		r->watched = 1;
+}
+
+static void
+unwatch(struct front *f, struct req *r)
+{
+	if (!r->watched)
+		return;
+	epoll_ctl(f->watch_fd, EPOLL_CTL_DEL, r->sock, NULL);
+	r->watched = 0;
+}
+
+/* Clients that hung up while their calls waited: take the calls back. */
+static void
+check_hangups(struct front *f)
+{
+	struct epoll_event	 ev[64];
+	struct req		*r;
+	char			 byte;
+	int			 i, n;
+
+	while ((n = epoll_wait(f->watch_fd, ev, 64, 0)) > 0) {
+		for (i = 0; i < n; i++) {
+			r = ev[i].data.ptr;
+			unwatch(f, r);
+			/* Half-closed with bytes still unread is not gone. */
+			if (!(ev[i].events & (EPOLLHUP | EPOLLERR)) &&
+			    recv(r->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+				continue;
+			if (r->answer_ready)
+				continue;
+			r->gone = 1;
+			f->abandon(r->call, f->abandon_arg);
+			r->call->done_ms = f->now_ms;
+			log_access(r->call, 499, 0, f->now_ms);
+			r->answer_ready = 1;
+			MHD_resume_connection(r->conn);
+		}
+		if (n < 64)
+			break;
+	}
+}
+
 /*
  * The call's deadline: max_wait after arrival, or what X-Weir-Max-Wait
  * asks for (seconds, fractions allowed), capped at max_wait_cap.
@@ -272,6 +343,7 @@ on_complete(struct front *f, struct req *r)
 	}
 	r->state = RQ_QUEUED;
 	MHD_suspend_connection(r->conn);
+	watch(f, r);
 	return MHD_YES;
 }
 
@@ -379,6 +451,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	case RQ_QUEUED:
 		if (!r->answer_ready)
 			return MHD_YES;	/* spurious wake-up */
+		if (r->gone) {
+			r->state = RQ_ANSWERED;
+			f->pending--;
+			return MHD_NO;	/* close it: nobody is listening */
+		}
 		return send_answer(f, r);
 	case RQ_ANSWERED:
 		*upload_size = 0;	/* discard the rest of a body */
@@ -412,6 +489,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r == NULL)
 		return;
 	*req_cls = NULL;
+	unwatch(f, r);
 	if (r->call != NULL) {
 		if (r->state == RQ_QUEUED && !r->answer_ready) {
 			/* Client gone while its call is out: take it back. */
@@ -484,6 +562,11 @@ front_new(const struct config *cfg, struct sched *sched,
 	size_t		 memlimit;
 
 	f = xcalloc(1, sizeof(*f));
+	if ((f->watch_fd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_warn("epoll_create1");
+		free(f);
+		return NULL;
+	}
 	f->cfg = cfg;
 	f->sched = sched;
 	f->tenants = tenants;
@@ -511,6 +594,7 @@ front_new(const struct config *cfg, struct sched *sched,
 	if (f->d == NULL) {
 		log_error("cannot listen on %s: %s", cfg->listen_str,
 		    errno != 0 ? strerror(errno) : "libmicrohttpd failed");
+		close(f->watch_fd);
 		free(f);
 		return NULL;
 	}
@@ -524,6 +608,7 @@ front_free(struct front *f)
 	if (f == NULL)
 		return;
 	MHD_stop_daemon(f->d);
+	close(f->watch_fd);
 	free(f);
 }
 
@@ -548,6 +633,12 @@ front_fd(const struct front *f)
 	return info != NULL ? info->epoll_fd : -1;
 }
 
+int
+front_watch_fd(const struct front *f)
+{
+	return f->watch_fd;
+}
+
 long
 front_timeout(struct front *f)
 {
@@ -562,6 +653,7 @@ void
 front_run(struct front *f, uint64_t now_ms)
 {
 	f->now_ms = now_ms;
+	check_hangups(f);
 	MHD_run(f->d);
 }
 
@@ -572,6 +664,7 @@ front_answer(struct front *f, struct call *c, uint64_t now_ms)
 
 	f->now_ms = now_ms;
 	c->done_ms = now_ms;
+	unwatch(f, r);
 	r->answer_ready = 1;
 	MHD_resume_connection(r->conn);
 }

@@ -34,6 +34,8 @@ void		 front_set_config(struct front *, const struct config *);
 const char	*front_address(const struct front *);
 /* The fd to poll for readability (the daemon's epoll fd). */
 int		 front_fd(const struct front *);
+/* The fd of the hang-up watch over waiting clients (poll for reading). */
+int		 front_watch_fd(const struct front *);
 /* Most milliseconds the loop may sleep for front's sake, or -1. */
 long		 front_timeout(struct front *);
 /* Do the front's work; now_ms is the loop's clock. */

@@ -151,6 +151,7 @@ on_abandon(struct call *c, void *arg)
 
 	if (c->xfer != NULL) {
 		upstream_cancel(w->up, c);
+		c->xfer_error = XFER_OTHER;	/* not an answer: learn nothing */
 		sched_done(w->sched, c, w->now_ms);
 	} else
 		sched_remove(w->sched, c);
@@ -200,7 +201,7 @@ answer_leftovers(struct weir *w)
 static int
 run(struct weir *w)
 {
-	struct curl_waitfd	 fds[2];
+	struct curl_waitfd	 fds[3];
 	uint64_t		 due, drain_until = 0;
 	long			 timeout, t;
 	int			 stopping = 0;
@@ -237,7 +238,10 @@ run(struct weir *w)
 		fds[1].fd = sigpipe_fds[0];
 		fds[1].events = CURL_WAIT_POLLIN;
 		fds[1].revents = 0;
-		if (upstream_wait(w->up, fds, 2, (int)timeout) == -1) {
+		fds[2].fd = front_watch_fd(w->front);
+		fds[2].events = CURL_WAIT_POLLIN;
+		fds[2].revents = 0;
+		if (upstream_wait(w->up, fds, 3, (int)timeout) == -1) {
 			log_error("curl_multi_poll failed");
 			return -1;
 		}
@@ -321,7 +325,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	w.now_ms = clock_ms();
-	if ((w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w)) == NULL)
+	w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w);
+	if (w.front == NULL)
 		goto out;
 	log_startup("listening on %s", front_address(w.front));
 	log_startup("upstream %s, login upstream %s%s", w.cfg->upstream,
