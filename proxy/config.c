@@ -88,6 +88,8 @@ static int	norm_path(const char *, char **, char *, size_t);
 static int	set_region(struct config *, const char *, char *, size_t);
 static int	set_add_header(struct config *, const char *, char *, size_t);
 static int	set_tenant_key(struct config *, const char *, char *, size_t);
+static int	set_admin_listen(struct config *, const char *, char *,
+		    size_t);
 
 static const char *const log_levels[] = {	/* enum log_level */
 	"error", "warn", "info", "debug", NULL
@@ -164,6 +166,12 @@ static const struct key keys[] = {
 	    .def = "5", .off = CFG(max_retries) },
 	{ .name = "request_id_on_retry", .type = K_ENUM, .def = "keep",
 	    .off = CFG(request_id_on_retry), .words = reqid_retries },
+	{ .name = "admin_listen", .type = K_SPECIAL, .def = "127.0.0.1:9090",
+	    .set = set_admin_listen },
+	{ .name = "drain_timeout", .type = K_DURATION, .min = 0,
+	    .max = HOUR, .def = "10s", .off = CFG(drain_timeout_ms) },
+	{ .name = "metrics_tenants", .type = K_COUNT, .min = 1, .max = 10000,
+	    .def = "20", .off = CFG(metrics_tenants) },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -729,7 +737,8 @@ norm_url(const char *v, char **out, char *why, size_t whylen)
  * "localhost" means 127.0.0.1 and "*" means 0.0.0.0.
  */
 static int
-set_listen(struct config *cfg, const char *v, char *why, size_t whylen)
+parse_listen(const char *v, struct sockaddr_storage *ss, socklen_t *sslen,
+    char *why, size_t whylen)
 {
 	struct addrinfo	 hints, *res = NULL;
 	const char	*colon, *hs, *he;
@@ -772,24 +781,54 @@ set_listen(struct config *cfg, const char *v, char *why, size_t whylen)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0 ||
-	    res->ai_addrlen > sizeof(cfg->listen)) {
+	    res->ai_addrlen > sizeof(*ss)) {
 		seterr(why, whylen, "'%s' is not a numeric %s address",
 		    show(host, buf, sizeof(buf)), v6 ? "IPv6" : "IPv4");
 		if (res != NULL)
 			freeaddrinfo(res);
 		return -1;
 	}
-	memset(&cfg->listen, 0, sizeof(cfg->listen));
-	memcpy(&cfg->listen, res->ai_addr, res->ai_addrlen);
-	cfg->listen_len = res->ai_addrlen;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
 	freeaddrinfo(res);
-	free(cfg->listen_str);
-	cfg->listen_str = xstrdup(v);
 	return 0;
 
 syntax:
 	seterr(why, whylen, "expected ADDR:PORT or [ADDR]:PORT");
 	return -1;
+}
+
+static int
+set_listen(struct config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (parse_listen(v, &cfg->listen, &cfg->listen_len, why, whylen) == -1)
+		return -1;
+	free(cfg->listen_str);
+	cfg->listen_str = xstrdup(v);
+	return 0;
+}
+
+/* admin_listen: an address like listen's, or "off". */
+static int
+set_admin_listen(struct config *cfg, const char *v, char *why,
+    size_t whylen)
+{
+	if (strcasecmp(v, "off") == 0) {
+		free(cfg->admin_listen_str);
+		cfg->admin_listen_str = NULL;
+		return 0;
+	}
+	if (parse_listen(v, &cfg->admin_listen, &cfg->admin_listen_len, why,
+	    whylen) == -1) {
+		if (strncmp(why, "expected", 8) == 0)
+			seterr(why, whylen, "expected ADDR:PORT, [ADDR]:PORT "
+			    "or off");
+		return -1;
+	}
+	free(cfg->admin_listen_str);
+	cfg->admin_listen_str = xstrdup(v);
+	return 0;
 }
 
 /* "us_east_1" and "US-East-1" both match "us-east-1". */
@@ -1007,6 +1046,7 @@ config_free(struct config *cfg)
 		return;
 	free(cfg->file);
 	free(cfg->listen_str);
+	free(cfg->admin_listen_str);
 	free(cfg->region);
 	free(cfg->upstream);
 	free(cfg->login_upstream);

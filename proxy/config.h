@@ -95,6 +95,13 @@ struct config {
 	enum log_level		 log_level;	/* info */
 	enum log_format		 log_format;	/* json */
 
+	/* operations */
+	struct sockaddr_storage	 admin_listen;
+	socklen_t		 admin_listen_len;
+	char			*admin_listen_str;	/* NULL: off */
+	uint64_t		 drain_timeout_ms;	/* 10s */
+	uint64_t		 metrics_tenants;	/* 20: label the busiest */
+
 	/* tenants and pacing */
 	enum tenant_key		 tenant_key;	/* auth */
 	char			*tenant_header;	/* with header:NAME */

@@ -26,6 +26,7 @@
 
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "reqid.h"
 #include "route.h"
 #include "tenant.h"
@@ -57,6 +58,7 @@ struct front {
 	const struct tenant_map	*tenants;
 	front_abandon_cb	 abandon;
 	void			*abandon_arg;
+	struct metrics		*metrics;
 	struct MHD_Daemon	*d;
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	uint64_t		 now_ms;
@@ -126,6 +128,15 @@ collect_header(void *arg, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* Every answer: one access line and the counters. */
+static void
+answered(struct front *f, const struct call *c, int status, size_t bytes)
+{
+	log_access(c, status, bytes, f->now_ms);
+	if (f->metrics != NULL)
+		metrics_answered(f->metrics, c, status);
+}
+
 /* Give a call refused before routing the caller's id or a new one. */
 static void
 ensure_reqid(struct call *c, const struct config *cfg)
@@ -182,7 +193,7 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	MHD_destroy_response(resp);
 	r->state = RQ_ANSWERED;
 	f->pending--;
-	log_access(c, status, bytes_out, f->now_ms);
+	answered(f, c, status, bytes_out);
 	return ret;
 }
 
@@ -280,7 +291,7 @@ check_hangups(struct front *f)
 			r->gone = 1;
 			f->abandon(r->call, f->abandon_arg);
 			r->call->done_ms = f->now_ms;
-			log_access(r->call, 499, 0, f->now_ms);
+			answered(f, r->call, 499, 0);
 			r->answer_ready = 1;
 			MHD_resume_connection(r->conn);
 		}
@@ -423,7 +434,7 @@ send_answer(struct front *f, struct req *r)
 	add_weir_headers(f, resp, c);
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
-	log_access(c, status, bytes_out, f->now_ms);
+	answered(f, c, status, bytes_out);
 	return ret;
 }
 
@@ -616,6 +627,12 @@ void
 front_set_config(struct front *f, const struct config *cfg)
 {
 	f->cfg = cfg;
+}
+
+void
+front_set_metrics(struct front *f, struct metrics *m)
+{
+	f->metrics = m;
 }
 
 const char *

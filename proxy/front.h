@@ -29,6 +29,9 @@ struct front	*front_new(const struct config *, struct sched *,
 /* Stop listening; every call must have been answered first. */
 void		 front_free(struct front *);
 void		 front_set_config(struct front *, const struct config *);
+struct metrics;
+/* Count every answer in m (may be NULL). */
+void		 front_set_metrics(struct front *, struct metrics *);
 
 /* The address actually bound ("127.0.0.1:41234"). */
 const char	*front_address(const struct front *);

@@ -19,28 +19,32 @@
 
 #include <curl/curl.h>
 
+#include "admin.h"
 #include "config.h"
-
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "sched.h"
 #include "tenant.h"
 #include "upstream.h"
 
-#define DRAIN_TIMEOUT_MS	10000
-
 struct weir {
-	struct config	*cfg;
-	struct front	*front;
-	struct sched	*sched;
-	struct upstream	*up;
-	struct tenant_map *tenants;
-	uint64_t	 now_ms;
+	struct config		*cfg;
+	struct front		*front;
+	struct sched		*sched;
+	struct upstream		*up;
+	struct tenant_map	*tenants;
+	struct metrics		*metrics;
+	struct admin		*admin;
+	struct admin_view	 view;
+	uint64_t		 now_ms;
+	int			 argc;		/* for reloads */
+	char *const		*argv;
 };
 
 static int		 sigpipe_fds[2] = { -1, -1 };
-static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_stop, got_reload;
 
 static int64_t
 wall_ms(void)
@@ -68,6 +72,8 @@ on_signal(int sig)
 
 	if (sig == SIGTERM || sig == SIGINT)
 		got_stop = 1;
+	else if (sig == SIGHUP)
+		got_reload = 1;
 	if (write(sigpipe_fds[1], &c, 1) == -1)
 		(void)0;	/* the pipe is full: a wake-up is pending */
 	errno = saved;
@@ -92,9 +98,9 @@ setup_signals(void)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	return 0;
 }
 
@@ -116,6 +122,7 @@ on_done(struct call *c, void *arg)
 	struct weir		*w = arg;
 
 	sched_done(w->sched, c, w->now_ms);
+	metrics_attempt(w->metrics, c, w->now_ms - c->sent_ms);
 	on_done_policy(w, c);
 }
 
@@ -137,9 +144,10 @@ on_done_policy(struct weir *w, struct call *c)
 	} else if (d.verdict == POLICY_RETRY)
 		log_info("%s: retrying after %s in %llu ms", c->reqid,
 		    d.reason, (unsigned long long)d.wait_ms);
-	if (d.verdict == POLICY_RETRY)
+	if (d.verdict == POLICY_RETRY) {
+		metrics_retry(w->metrics, c->tenant, d.reason);
 		sched_requeue(w->sched, c, w->now_ms + d.wait_ms, w->now_ms);
-	else
+	} else
 		front_answer(w->front, c, w->now_ms);
 }
 
@@ -175,6 +183,7 @@ dispatch(struct weir *w)
 	}
 
 	while ((c = sched_next(w->sched, w->now_ms)) != NULL) {
+		metrics_queue_wait(w->metrics, w->now_ms - c->enqueued_ms);
 		if (upstream_start(w->up, c, w->now_ms) == 0)
 			continue;
 		/* Could not even start: answer with the failure. */
@@ -183,6 +192,48 @@ dispatch(struct weir *w)
 		    XFER_OTHER;
 		on_done_policy(w, c);
 	}
+}
+
+/*
+ * SIGHUP: read the configuration again, from the same flags, environment
+ * and file.  Limits, headers and tenant sections apply from the next
+ * dispatch; queued calls stay queued.  A bad file changes nothing.
+ */
+static void
+reload(struct weir *w)
+{
+	struct config		*cfg, *old = w->cfg;
+	enum config_action	 action;
+	char			 err[1024];
+
+	if (config_load(&cfg, &action, w->argc, w->argv, err,
+	    sizeof(err)) == -1) {
+		log_error("reload failed, keeping the running configuration: "
+		    "%s", err);
+		return;
+	}
+	if (cfg->listen_len != old->listen_len ||
+	    memcmp(&cfg->listen, &old->listen, cfg->listen_len) != 0 ||
+	    (cfg->admin_listen_str == NULL) !=
+	    (old->admin_listen_str == NULL) ||
+	    (cfg->admin_listen_str != NULL &&
+	    memcmp(&cfg->admin_listen, &old->admin_listen,
+	    cfg->admin_listen_len) != 0))
+		log_warnx("reload: listen and admin_listen changes take a "
+		    "restart; the other settings apply now");
+	w->cfg = cfg;
+	log_init(cfg->log_level, cfg->log_format);
+	front_set_config(w->front, cfg);
+	sched_set_config(w->sched, cfg);
+	upstream_set_config(w->up, cfg);
+	w->view.cfg = cfg;
+	config_free(old);
+	log_startup("reloaded %s: rate %llu per %llu ms, burst %llu, "
+	    "concurrency %llu", cfg->file != NULL ? cfg->file : "(no file)",
+	    (unsigned long long)cfg->limits.rate.n,
+	    (unsigned long long)cfg->limits.rate.per_ms,
+	    (unsigned long long)cfg->limits.burst,
+	    (unsigned long long)cfg->limits.concurrency);
 }
 
 /* Answer every call still waiting with 503 (end of a drain). */
@@ -198,22 +249,38 @@ answer_leftovers(struct weir *w)
 	}
 }
 
+static void
+update_view(struct weir *w)
+{
+	w->view.now_ms = w->now_ms;
+	w->view.wall_ms = wall_ms();
+	w->view.pending = front_pending(w->front);
+}
+
 static int
 run(struct weir *w)
 {
-	struct curl_waitfd	 fds[3];
+	struct curl_waitfd	 fds[4];
+	unsigned		 nfds;
 	uint64_t		 due, drain_until = 0;
 	long			 timeout, t;
 	int			 stopping = 0;
 
 	for (;;) {
 		w->now_ms = clock_ms();
+		if (got_reload) {
+			got_reload = 0;
+			reload(w);
+		}
 		if (got_stop && !stopping) {
 			stopping = 1;
-			drain_until = w->now_ms + DRAIN_TIMEOUT_MS;
+			drain_until = w->now_ms + w->cfg->drain_timeout_ms;
 			front_quiesce(w->front);
-			log_info("stopping: draining %llu calls",
-			    (unsigned long long)front_pending(w->front));
+			w->view.draining = 1;
+			log_startup("stopping: draining %llu calls for at "
+			    "most %llu ms",
+			    (unsigned long long)front_pending(w->front),
+			    (unsigned long long)w->cfg->drain_timeout_ms);
 		}
 		if (stopping) {
 			if (w->now_ms >= drain_until)
@@ -225,6 +292,9 @@ run(struct weir *w)
 
 		timeout = 1000;
 		if ((t = front_timeout(w->front)) >= 0 && t < timeout)
+			timeout = t;
+		if (w->admin != NULL && (t = admin_timeout(w->admin)) >= 0 &&
+		    t < timeout)
 			timeout = t;
 		due = sched_next_due(w->sched, w->now_ms);
 		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
@@ -241,7 +311,14 @@ run(struct weir *w)
 		fds[2].fd = front_watch_fd(w->front);
 		fds[2].events = CURL_WAIT_POLLIN;
 		fds[2].revents = 0;
-		if (upstream_wait(w->up, fds, 3, (int)timeout) == -1) {
+		nfds = 3;
+		if (w->admin != NULL) {
+			fds[3].fd = admin_fd(w->admin);
+			fds[3].events = CURL_WAIT_POLLIN;
+			fds[3].revents = 0;
+			nfds = 4;
+		}
+		if (upstream_wait(w->up, fds, nfds, (int)timeout) == -1) {
 			log_error("curl_multi_poll failed");
 			return -1;
 		}
@@ -255,6 +332,10 @@ run(struct weir *w)
 		/* Resumed connections answer on this pass, not the next
 		 * wake-up. */
 		front_run(w->front, w->now_ms);
+		if (w->admin != NULL) {
+			update_view(w);
+			admin_run(w->admin);
+		}
 	}
 	return 0;
 }
@@ -286,6 +367,8 @@ main(int argc, char *argv[])
 	int			 rc = 1;
 
 	memset(&w, 0, sizeof(w));
+	w.argc = argc;
+	w.argv = argv;
 	if (config_load(&w.cfg, &action, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "weir: %s\n", err);
 		if (strncmp(err, "usage", 5) == 0)
@@ -320,6 +403,7 @@ main(int argc, char *argv[])
 	}
 	w.sched = sched_new(w.cfg);
 	w.tenants = tenant_map_new((unsigned)w.cfg->max_tenants * 4);
+	w.metrics = metrics_new((unsigned)w.cfg->max_tenants);
 	if ((w.up = upstream_new(w.cfg, on_done, &w)) == NULL) {
 		log_error("cannot set up libcurl");
 		goto out;
@@ -328,7 +412,21 @@ main(int argc, char *argv[])
 	w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w);
 	if (w.front == NULL)
 		goto out;
+	front_set_metrics(w.front, w.metrics);
 	log_startup("listening on %s", front_address(w.front));
+	w.view.cfg = w.cfg;
+	w.view.metrics = w.metrics;
+	w.view.sched = w.sched;
+	w.view.listen_addr = front_address(w.front);
+	w.view.started_ms = w.now_ms;
+	update_view(&w);
+	if (w.cfg->admin_listen_str != NULL) {
+		if ((w.admin = admin_new(w.cfg, &w.view)) == NULL)
+			goto out;
+		log_startup("admin listening on %s (/healthz /metrics "
+		    "/status /)", admin_address(w.admin));
+	} else
+		log_startup("admin listener off");
 	log_startup("upstream %s, login upstream %s%s", w.cfg->upstream,
 	    w.cfg->login_upstream,
 	    w.cfg->insecure ? " (TLS verification OFF)" : "");
@@ -344,10 +442,12 @@ main(int argc, char *argv[])
 	    "no [tenant] sections");
 	if (run(&w) == 0)
 		rc = 0;
-	log_info("stopped");
+	log_startup("stopped");
  out:
+	admin_free(w.admin);
 	front_free(w.front);
 	upstream_free(w.up);
+	metrics_free(w.metrics);
 	sched_free(w.sched);
 	tenant_map_free(w.tenants);
 	config_free(w.cfg);

@@ -38,6 +38,7 @@ struct tenant {
 	uint64_t		 budget;	/* calls a window takes; 0: unknown */
 
 	uint64_t		 throttled;
+	uint64_t		 last_429_ms;
 	uint64_t		 sent;
 	uint64_t		 last_used_ms;
 
@@ -398,6 +399,7 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 	if (t == NULL)
 		return;
 	t->throttled++;
+	t->last_429_ms = now_ms;
 	if (limit_per_min > 0)
 		t->learned_per_min = limit_per_min;
 	if (c->win_id == t->win_id) {
@@ -541,14 +543,10 @@ sched_drain(struct sched *s)
 	return c;
 }
 
-int
-sched_tenant_info(const struct sched *s, const char *name, uint64_t now_ms,
+static void
+fill_info(const struct tenant *t, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
-	struct tenant	*t = tenant_find(s, name);
-
-	if (t == NULL)
-		return -1;
 	memset(info, 0, sizeof(*info));
 	info->name = t->name;
 	info->queued = t->queued;
@@ -557,7 +555,36 @@ sched_tenant_info(const struct sched *s, const char *name, uint64_t now_ms,
 	info->rate_per_s = rate_per_ms(t) * 1000.0;
 	info->budget = t->budget;
 	info->learned_per_min = t->learned_per_min;
+	info->configured_per_s = (double)t->lim->rate.n * 1000.0 /
+	    (double)t->lim->rate.per_ms;
 	info->throttled = t->throttled;
+	info->last_429_ms = t->last_429_ms;
 	info->sent = t->sent;
+}
+
+int
+sched_tenant_info(const struct sched *s, const char *name, uint64_t now_ms,
+    struct sched_tenant_info *info)
+{
+	struct tenant	*t = tenant_find(s, name);
+
+	if (t == NULL)
+		return -1;
+	fill_info(t, now_ms, info);
 	return 0;
+}
+
+void
+sched_foreach(const struct sched *s, uint64_t now_ms, sched_tenant_cb fn,
+    void *arg)
+{
+	struct sched_tenant_info	 info;
+	struct tenant			*t;
+	unsigned			 i;
+
+	for (i = 0; i < NBUCKETS; i++)
+		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
+			fill_info(t, now_ms, &info);
+			fn(&info, arg);
+		}
 }

@@ -86,11 +86,17 @@ struct sched_tenant_info {
 	double		 rate_per_s;		/* paced at now */
 	uint64_t	 budget;		/* learned per window, 0 unknown */
 	uint64_t	 learned_per_min;	/* from 429 bodies, 0 unknown */
+	double		 configured_per_s;	/* the configured rate */
 	uint64_t	 throttled;		/* 429s seen */
+	uint64_t	 last_429_ms;		/* 0: never */
 	uint64_t	 sent;			/* attempts sent */
 };
 /* Fill info for tenant name: 0, or -1 if unknown. */
 int		 sched_tenant_info(const struct sched *, const char *name,
 		    uint64_t now_ms, struct sched_tenant_info *);
+/* Call fn for every tenant sched knows (in no particular order). */
+typedef void (*sched_tenant_cb)(const struct sched_tenant_info *, void *);
+void		 sched_foreach(const struct sched *, uint64_t now_ms,
+		    sched_tenant_cb fn, void *arg);
 
 #endif

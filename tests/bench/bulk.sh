@@ -82,6 +82,7 @@ rate = $per_min/min
 burst = $LIMIT
 concurrency = $CONC
 log_level = warn
+admin_listen = off
 CONF
 	"$WEIR_BIN" -c "$tmp/weir.conf" 2>"$tmp/weir.log" &
 	pids="$pids $!"

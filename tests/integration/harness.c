@@ -132,12 +132,15 @@ make_env(const char *const *extra)
 		n++;
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		n++;
-	envp = fake_alloc((n + 1) * sizeof(*envp));
+	envp = fake_alloc((n + 2) * sizeof(*envp));
 	for (i = 0; environ[i] != NULL; i++)
 		if (strncmp(environ[i], "WEIR_", 5) != 0)
 			envp[o++] = environ[i];
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		envp[o++] = (char *)(uintptr_t)extra[i];
+	/* Never the fixed default admin port; after extra, so a test's own
+	 * WEIR_ADMIN_LISTEN is the one getenv() finds. */
+	envp[o++] = (char *)(uintptr_t)"WEIR_ADMIN_LISTEN=127.0.0.1:0";
 	envp[o] = NULL;
 	return envp;
 }
@@ -226,6 +229,21 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 			return -1;
 		nap_ms(2);
 	}
+}
+
+uint16_t
+h_admin_port(const struct h_weir *w)
+{
+	char		*s, *p;
+	uint16_t	 port = 0;
+
+	if (h_wait_stderr(w, "admin listening on ", 5000) == -1)
+		return 0;
+	s = h_stderr_contents(w);
+	if ((p = strstr(s, "admin listening on ")) != NULL)
+		port = listen_port(p + strlen("admin "));
+	free(s);
+	return port;
 }
 
 int

@@ -30,12 +30,17 @@ struct h_weir {
  *	weir -c /dev/null -l 127.0.0.1:0 -u http://127.0.0.1:API
  *	    -L http://127.0.0.1:LOGIN [args...]
  * with the WEIR_* variables of this process removed and env ("K=V"
- * strings, NULL-terminated, may be NULL) added, and wait up to 10 s for its
+ * strings, NULL-terminated, may be NULL) added (WEIR_ADMIN_LISTEN is
+ * 127.0.0.1:0 unless env sets it), and wait up to 10 s for its
  * "listening on ADDR:PORT" line.  Returns 0 with w filled in, or -1 (weir
  * exited or never listened; w->errfd stays readable, call h_stop anyway).
  */
 int	 h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	    const char *const *args, const char *const *env);
+
+/* The admin listener's port (weir runs it on 127.0.0.1:0 unless the test
+ * set WEIR_ADMIN_LISTEN), or 0 if it does not come up within 5 s. */
+uint16_t h_admin_port(const struct h_weir *w);
 
 /*
  * SIGTERM, wait up to 5 s, then SIGKILL.  Returns the exit status as

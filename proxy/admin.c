@@ -1,0 +1,375 @@
+/*
+ * admin.c - /healthz, /metrics, /status and / on the admin address; see
+ * admin.h.  Reads the view main keeps current; changes nothing.  May read
+ * /proc/self for the process gauges.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "admin.h"
+#include "call.h"
+#include "log.h"
+#include "metrics.h"
+#include "sched.h"
+#include "xmalloc.h"
+
+struct admin {
+	struct MHD_Daemon	*d;
+	const struct admin_view	*view;
+	char			 addr[INET6_ADDRSTRLEN + 8];
+};
+
+static void
+bprintf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+bprintf(struct buf *b, const char *fmt, ...)
+{
+	char	 tmp[1024];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
+		    sizeof(tmp) - 1);
+}
+
+static void
+jstr(struct buf *b, const char *s)
+{
+	buf_append(b, "\"", 1);
+	json_escape(b, s, strlen(s));
+	buf_append(b, "\"", 1);
+}
+
+/* An ISO-8601 UTC time for a loop-clock instant, or null. */
+static void
+jtime(struct buf *b, const struct admin_view *v, uint64_t at_ms)
+{
+	int64_t		 wall;
+	time_t		 t;
+	struct tm	 tm;
+	char		 out[40];
+
+	if (at_ms == 0) {
+		buf_append(b, "null", 4);
+		return;
+	}
+	wall = v->wall_ms - (int64_t)(v->now_ms - at_ms);
+	if (at_ms > v->now_ms)
+		wall = v->wall_ms + (int64_t)(at_ms - v->now_ms);
+	t = (time_t)(wall / 1000);
+	gmtime_r(&t, &tm);
+	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+	bprintf(b, "\"%s.%03dZ\"", out, (int)(wall % 1000));
+}
+
+struct status_ctx {
+	struct buf		*b;
+	const struct admin_view	*v;
+	int			 first;
+};
+
+/* sched_tenant_cb: one tenant's object in /status. */
+static void
+status_tenant(const struct sched_tenant_info *i, void *arg)
+{
+	struct status_ctx	*sc = arg;
+	struct buf		*b = sc->b;
+	struct metrics_totals	 t;
+
+	metrics_tenant_totals(sc->v->metrics, i->name, &t);
+	if (!sc->first)
+		buf_append(b, ",", 1);
+	sc->first = 0;
+	jstr(b, i->name);
+	bprintf(b, ":{\"queued\":%llu,\"inflight\":%llu,"
+	    "\"rate_configured\":%.6g,\"rate\":%.6g,\"rate_learned\":",
+	    (unsigned long long)i->queued, (unsigned long long)i->inflight,
+	    i->configured_per_s, i->rate_per_s);
+	if (i->learned_per_min > 0)
+		bprintf(b, "%.6g", (double)i->learned_per_min / 60.0);
+	else
+		buf_append(b, "null", 4);
+	buf_append(b, ",\"budget_per_window\":", 21);
+	if (i->budget > 0)
+		bprintf(b, "%llu", (unsigned long long)i->budget);
+	else
+		buf_append(b, "null", 4);
+	bprintf(b, ",\"paused\":%s,\"paused_ms\":%llu,\"paused_until\":",
+	    i->paused_until_ms != 0 ? "true" : "false",
+	    (unsigned long long)(i->paused_until_ms != 0 ?
+	    i->paused_until_ms - sc->v->now_ms : 0));
+	jtime(b, sc->v, i->paused_until_ms);
+	buf_append(b, ",\"last_429\":", 12);
+	jtime(b, sc->v, i->last_429_ms);
+	bprintf(b, ",\"totals\":{\"requests\":%llu,\"upstream\":%llu,"
+	    "\"throttled\":%llu,\"absorbed_429\":%llu,\"retries\":%llu,"
+	    "\"errors\":%llu}}",
+	    (unsigned long long)t.requests, (unsigned long long)t.upstream,
+	    (unsigned long long)i->throttled,
+	    (unsigned long long)t.absorbed_429,
+	    (unsigned long long)t.retries, (unsigned long long)t.errors);
+}
+
+static void
+render_status(const struct admin_view *v, struct buf *b)
+{
+	struct status_ctx	 sc = { b, v, 1 };
+
+	bprintf(b, "{\"version\":\"%s\",\"uptime_s\":%.3f,\"draining\":%s,"
+	    "\"listen\":", PACKAGE_VERSION,
+	    (double)(v->now_ms - v->started_ms) / 1000.0,
+	    v->draining ? "true" : "false");
+	jstr(b, v->listen_addr);
+	buf_append(b, ",\"upstream\":", 12);
+	jstr(b, v->cfg->upstream);
+	buf_append(b, ",\"login_upstream\":", 18);
+	jstr(b, v->cfg->login_upstream);
+	bprintf(b, ",\"pending\":%llu,\"queued\":%llu,\"inflight\":%llu,"
+	    "\"tenants\":{", (unsigned long long)v->pending,
+	    (unsigned long long)sched_queued(v->sched),
+	    (unsigned long long)sched_inflight(v->sched));
+	sched_foreach(v->sched, v->now_ms, status_tenant, &sc);
+	buf_append(b, "}}\n", 3);
+}
+
+/* The usual process gauges, from /proc/self. */
+static void
+render_process(const struct admin_view *v, struct buf *b)
+{
+	FILE		*f;
+	DIR		*d;
+	char		 line[256];
+	unsigned long	 utime = 0, stime = 0;
+	long		 rss_pages = 0, tick = sysconf(_SC_CLK_TCK);
+	long		 page = sysconf(_SC_PAGESIZE);
+	int		 fds = 0;
+
+	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) != NULL) {
+			char *p = strrchr(line, ')');
+
+			if (p != NULL)
+				sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u "
+				    "%*u %*u %*u %*u %lu %lu %*d %*d %*d %*d "
+				    "%*d %*d %*u %*u %ld", &utime, &stime,
+				    &rss_pages);
+		}
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (readdir(d) != NULL)
+			fds++;
+		closedir(d);
+		fds -= 3;	/* ".", ".." and the DIR's own fd */
+	}
+	bprintf(b, "# HELP process_cpu_seconds_total User and system CPU "
+	    "time spent.\n# TYPE process_cpu_seconds_total counter\n"
+	    "process_cpu_seconds_total %.2f\n",
+	    tick > 0 ? (double)(utime + stime) / (double)tick : 0.0);
+	bprintf(b, "# HELP process_resident_memory_bytes Resident memory "
+	    "size.\n# TYPE process_resident_memory_bytes gauge\n"
+	    "process_resident_memory_bytes %ld\n", rss_pages * page);
+	bprintf(b, "# HELP process_open_fds Open file descriptors.\n"
+	    "# TYPE process_open_fds gauge\nprocess_open_fds %d\n", fds);
+	bprintf(b, "# HELP process_start_time_seconds Start time since the "
+	    "epoch.\n# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %.3f\n",
+	    (double)(v->wall_ms - (int64_t)(v->now_ms - v->started_ms)) /
+	    1000.0);
+	bprintf(b, "# HELP weir_pending Calls accepted and not yet "
+	    "answered.\n# TYPE weir_pending gauge\nweir_pending %llu\n",
+	    (unsigned long long)v->pending);
+	bprintf(b, "# HELP weir_draining 1 while weir drains before "
+	    "stopping.\n# TYPE weir_draining gauge\nweir_draining %d\n",
+	    v->draining);
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned status, const char *type,
+    struct buf *b)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer_with_free_callback(b->len,
+	    b->p, free);
+	if (resp == NULL) {
+		buf_free(b);
+		return MHD_NO;
+	}
+	b->p = NULL;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* MHD_AccessHandlerCallback */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **req_cls)
+{
+	struct admin		*a = cls;
+	const struct admin_view	*v = a->view;
+	struct buf		 b = { 0 };
+	static int		 marker;
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		*req_cls = &marker;	/* answer after the headers */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		*upload_size = 0;	/* no bodies here */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		bprintf(&b, "{\"message\":\"the admin endpoints answer GET "
+		    "only\",\"code\":\"weir.method_not_allowed\","
+		    "\"status\":405}\n");
+		return reply(conn, 405, "application/json", &b);
+	}
+	if (strcmp(url, "/healthz") == 0) {
+		bprintf(&b, "%s\n", v->draining ? "draining" : "ok");
+		return reply(conn, v->draining ? 503 : 200,
+		    "text/plain; charset=utf-8", &b);
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		metrics_render(v->metrics, v->sched, v->now_ms,
+		    (unsigned)v->cfg->metrics_tenants, &b);
+		render_process(v, &b);
+		return reply(conn, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", &b);
+	}
+	if (strcmp(url, "/status") == 0) {
+		render_status(v, &b);
+		return reply(conn, 200, "application/json", &b);
+	}
+	if (strcmp(url, "/") == 0) {
+		buf_append(&b, admin_page_html, strlen(admin_page_html));
+		return reply(conn, 200, "text/html; charset=utf-8", &b);
+	}
+	bprintf(&b, "{\"message\":\"no such admin endpoint; try /healthz, "
+	    "/metrics, /status or /\",\"code\":\"weir.not_found\","
+	    "\"status\":404}\n");
+	return reply(conn, 404, "application/json", &b);
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("libmicrohttpd (admin): %s", msg);
+}
+
+struct admin *
+admin_new(const struct config *cfg, const struct admin_view *view)
+{
+	struct admin			*a;
+	const union MHD_DaemonInfo	*info;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof(ss);
+	char				 host[INET6_ADDRSTRLEN];
+	unsigned int			 flags;
+
+	a = xcalloc(1, sizeof(*a));
+	a->view = view;
+	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (cfg->admin_listen.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
+	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->admin_listen,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
+	if (a->d == NULL) {
+		log_error("cannot listen on %s (admin_listen)",
+		    cfg->admin_listen_str);
+		free(a);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_LISTEN_FD);
+	if (info != NULL && getsockname(info->listen_fd,
+	    (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+			snprintf(a->addr, sizeof(a->addr), "[%s]:%u", host,
+			    ntohs(s6->sin6_port));
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+			snprintf(a->addr, sizeof(a->addr), "%s:%u", host,
+			    ntohs(s4->sin_port));
+		}
+	}
+	return a;
+}
+
+void
+admin_free(struct admin *a)
+{
+	if (a == NULL)
+		return;
+	MHD_stop_daemon(a->d);
+	free(a);
+}
+
+const char *
+admin_address(const struct admin *a)
+{
+	return a->addr;
+}
+
+int
+admin_fd(const struct admin *a)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_EPOLL_FD);
+	return info != NULL ? info->epoll_fd : -1;
+}
+
+long
+admin_timeout(struct admin *a)
+{
+	MHD_UNSIGNED_LONG_LONG	 t;
+
+	if (MHD_get_timeout(a->d, &t) == MHD_YES)
+		return t > 1000000 ? 1000000 : (long)t;
+	return -1;
+}
+
+void
+admin_run(struct admin *a)
+{
+	MHD_run(a->d);
+}
