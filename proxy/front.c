@@ -48,6 +48,7 @@ struct req {
 	int			 too_large;	/* body went over max_body */
 	int			 answer_ready;	/* call back from upstream */
 	int			 gone;		/* the client hung up */
+	int			 close;		/* close after the answer */
 	int			 watched;	/* sock in the hang-up watch */
 	int			 sock;
 };
@@ -189,6 +190,8 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	if (resp == NULL)
 		return MHD_NO;
 	add_weir_headers(f, resp, c);
+	if (r->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	r->state = RQ_ANSWERED;
@@ -197,13 +200,74 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	return ret;
 }
 
+/*
+ * What libmicrohttpd lets through but a proxy must not: oversized heads,
+ * framing a front and a back end could read differently (the request
+ * smuggling shapes), transfer codings weir cannot decode, and HTTP/1.1
+ * without Host.  Returns 0, or -1 with the answer in *status etc.
+ */
+static int
+check_head(const struct front *f, const struct call *c, const char *version,
+    int *status, const char **code, const char **message)
+{
+	const char	*cl = NULL, *te = NULL;
+	size_t		 i, size = strlen(c->method) + strlen(c->target) + 12;
+	int		 nte = 0;
+
+	for (i = 0; i < c->in_hdrs.n; i++) {
+		const struct hdr *h = &c->in_hdrs.v[i];
+
+		size += strlen(h->name) + strlen(h->value) + 4;
+		if (strcasecmp(h->name, "Content-Length") == 0) {
+			if (cl != NULL && strcmp(cl, h->value) != 0) {
+				*status = 400;
+				*code = "weir.bad_request";
+				*message = "Conflicting Content-Length fields";
+				return -1;
+			}
+			cl = h->value;
+		} else if (strcasecmp(h->name, "Transfer-Encoding") == 0) {
+			te = h->value;
+			nte++;
+		}
+	}
+	if (size > f->cfg->max_header_size) {
+		*status = 431;
+		*code = "weir.headers_too_large";
+		*message = "The request head is larger than max_header_size";
+		return -1;
+	}
+	if (te != NULL && cl != NULL) {
+		*status = 400;
+		*code = "weir.bad_request";
+		*message = "Content-Length and Transfer-Encoding together";
+		return -1;
+	}
+	if (te != NULL && (nte > 1 || strcasecmp(te, "chunked") != 0)) {
+		*status = 501;
+		*code = "weir.unsupported_transfer_encoding";
+		*message = "Only Transfer-Encoding: chunked is supported";
+		return -1;
+	}
+	if (strcmp(version, "HTTP/1.1") == 0 &&
+	    hdrs_get(&c->in_hdrs, "Host") == NULL) {
+		*status = 400;
+		*code = "weir.bad_request";
+		*message = "HTTP/1.1 requests need a Host field";
+		return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
-on_headers(struct front *f, struct req *r, const char *method)
+on_headers(struct front *f, struct req *r, const char *method,
+    const char *version)
 {
 	struct call	*c;
-	const char	*cl;
+	const char	*cl, *code, *message;
 	char		*end;
 	unsigned long long n;
+	int		 status;
 
 	c = r->call = call_new(method, r->uri);
 	c->front = r;
@@ -215,6 +279,10 @@ on_headers(struct front *f, struct req *r, const char *method)
 	    hdrs_get(&c->in_hdrs, "Transfer-Encoding") != NULL;
 	r->state = RQ_BODY;
 	f->pending++;
+	if (check_head(f, c, version, &status, &code, &message) == -1) {
+		r->close = 1;
+		return answer_early(f, r, status, code, message);
+	}
 	if (cl != NULL) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
@@ -448,13 +516,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct req	*r = *req_cls;
 
 	(void)url;
-	(void)version;
 	if (r == NULL)
 		return MHD_NO;	/* the URI log callback always makes one */
 	r->conn = conn;
 	switch (r->state) {
 	case RQ_NEW:
-		return on_headers(f, r, method);
+		return on_headers(f, r, method, version);
 	case RQ_BODY:
 		if (*upload_size > 0)
 			return on_body(f, r, upload_data, upload_size);
@@ -519,6 +586,19 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r);
 }
 
+/* A warning at most once a second: a flood must not flood the log. */
+static void
+log_limited(const char *msg)
+{
+	static time_t	 last;
+	time_t		 now = time(NULL);
+
+	if (now == last)
+		return;
+	last = now;
+	log_warnx("libmicrohttpd: %s (max_connections)", msg);
+}
+
 /* MHD_OPTION_EXTERNAL_LOGGER */
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -531,7 +611,11 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_debug("libmicrohttpd: %s", msg);
+	if (strstr(msg, "connection limit") != NULL ||
+	    strstr(msg, "Too many") != NULL)
+		log_limited(msg);
+	else
+		log_debug("libmicrohttpd: %s", msg);
 }
 
 static void
@@ -588,9 +672,12 @@ front_new(const struct config *cfg, struct sched *sched,
 	    MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_ERROR_LOG;
 	if (cfg->listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* The connection's memory pool holds the request head; give the
-	 * body reader room beyond max_header_size. */
-	memlimit = (size_t)cfg->max_header_size + 16384;
+	/*
+	 * The connection's memory pool holds the request head.  weir checks
+	 * max_header_size itself, to answer in JSON; the pool has room past
+	 * it, and only a head far larger meets libmicrohttpd's own 431.
+	 */
+	memlimit = (size_t)cfg->max_header_size * 2 + 65536;
 	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
