@@ -336,6 +336,7 @@ run(struct weir *w)
 			update_view(w);
 			admin_run(w->admin);
 		}
+		log_flush();
 	}
 	return 0;
 }
@@ -443,6 +444,7 @@ main(int argc, char *argv[])
 	if (run(&w) == 0)
 		rc = 0;
 	log_startup("stopped");
+	log_flush();
  out:
 	admin_free(w.admin);
 	front_free(w.front);
