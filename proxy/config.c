@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tenant.h"
 #include "hdr.h"
 #include "xmalloc.h"
 
@@ -36,7 +37,6 @@
 #define MINUTE	(60 * SEC)
 #define HOUR	(60 * MINUTE)
 
-#define TENANT_NAME_MAX	128
 #define WHY_MAX		1024	/* one "what is wrong" */
 #define SHOW_MAX	80	/* a value quoted back in a message */
 
@@ -1079,18 +1079,6 @@ config_set(struct config *cfg, const char *where, const char *key,
 	return set_key(cfg, where, k, value, err, errlen);
 }
 
-static int
-tenant_name_valid(const char *s)
-{
-	size_t	n;
-
-	for (n = 0; s[n] != '\0'; n++)
-		if (!isalnum((unsigned char)s[n]) && strchr("._:@-", s[n]) ==
-		    NULL)
-			return 0;
-	return n >= 1 && n <= TENANT_NAME_MAX;
-}
-
 /* "[tenant NAME]": start a section; s is the trimmed line. */
 static int
 parse_section(struct config *cfg, const char *file, unsigned lineno,
@@ -1122,7 +1110,7 @@ parse_section(struct config *cfg, const char *file, unsigned lineno,
 	}
 	if (*name == '\0')
 		goto syntax;
-	if (!tenant_name_valid(name)) {
+	if (!tenant_name_valid(name, strlen(name))) {
 		seterr(err, errlen, "%s:%u: invalid tenant name '%s' "
 		    "(1 to %d of A-Z a-z 0-9 . _ : @ -)", file, lineno,
 		    show(name, buf, sizeof(buf)), TENANT_NAME_MAX);

@@ -163,12 +163,13 @@ int
 policy_body_wait(const char *body, size_t len, uint64_t *wait_ms)
 {
 	static const char	 needle[] = "Retry the request in [";
-	const char		*p = body, *end = body + len;
+	const char		*p, *end;
 	unsigned long long	 secs = 0;
 	int			 digits = 0;
 
 	if (body == NULL)
 		return -1;
+	end = body + len;
 	p = memmem(body, len, needle, sizeof(needle) - 1);
 	if (p == NULL)
 		return -1;

@@ -76,7 +76,8 @@ tenant_name_valid(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!isalnum(c) && strchr("._:@-", c) == NULL)
+		/* strchr() finds the terminating NUL too: test c first */
+		if (!isalnum(c) && (c == '\0' || strchr("._:@-", c) == NULL))
 			return 0;
 	}
 	return 1;

@@ -129,6 +129,9 @@ START_TEST(body_hints)
 	ck_assert_int_eq(policy_body_wait("Retry the request in [4", 23, &w),
 	    -1);
 	ck_assert_int_eq(policy_body_limit("{\"limit\":{}}", 12, &lim), -1);
+	/* an empty 429 body (found by fuzz_retry_after under UBSan) */
+	ck_assert_int_eq(policy_body_wait(NULL, 0, &w), -1);
+	ck_assert_int_eq(policy_body_limit(NULL, 0, &lim), -1);
 	ck_assert_int_eq(policy_body_limit("not json", 8, &lim), -1);
 	ck_assert_int_eq(policy_body_limit("{\"limit\":{\"value\":\"x\"}}", 23,
 	    &lim), -1);

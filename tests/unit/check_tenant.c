@@ -88,6 +88,20 @@ START_TEST(client_secret_post_is_keyed_by_client_id)
 }
 END_TEST
 
+START_TEST(nul_bytes_never_make_a_name)
+{
+	/* found by fuzz_route: a NUL passed the name check and cut it */
+	struct call	*c = req("POST", "/oauth/token", NULL);
+	static const char body[] = "client_id=ab\0cd";
+
+	buf_append(&c->body, body, sizeof(body) - 1);
+	ck_assert_str_eq(tenant_of(c, 0), "anonymous");
+	ck_assert(!tenant_name_valid("a\0b", 3));
+	ck_assert(!tenant_name_valid("", 0));
+	call_free(c);
+}
+END_TEST
+
 START_TEST(unknown_bearer_is_a_hash_not_the_token)
 {
 	struct call	*a = req("GET", "/api/v2/flows", "Bearer tok-secret-1");
@@ -202,6 +216,7 @@ tenant_suite(void)
 	tcase_add_test(tc, basic_auth_is_keyed_by_client_id);
 	tcase_add_test(tc, client_secret_post_is_keyed_by_client_id);
 	tcase_add_test(tc, unknown_bearer_is_a_hash_not_the_token);
+	tcase_add_test(tc, nul_bytes_never_make_a_name);
 	tcase_add_test(tc, issued_tokens_map_to_their_client);
 	tcase_add_test(tc, failed_logins_teach_nothing);
 	tcase_add_test(tc, map_is_bounded);
