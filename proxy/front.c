@@ -80,7 +80,16 @@ struct front {
 	int			 watch_fd;
 	struct req		*whead, *wtail;
 	uint64_t		 next_sweep_ms;
+	uint64_t		 conns;		/* client connections open */
 };
+
+/*
+ * libmicrohttpd's own connection limit stops accepting, which leaves the
+ * client hanging in the listen backlog.  Its limit is set this much above
+ * max_connections, and the connections past max_connections are answered
+ * 503 and closed: a clear refusal.
+ */
+#define CONN_SLACK	64
 
 #define WATCH_AFTER_MS	100
 
@@ -293,6 +302,12 @@ on_headers(struct front *f, struct req *r, const char *method,
 	if (check_head(f, c, version, &status, &code, &message) == -1) {
 		r->close = 1;
 		return answer_early(f, r, status, code, message);
+	}
+	if (f->conns > f->cfg->max_connections) {
+		r->close = 1;
+		c->retry_after_s = 1;
+		return answer_early(f, r, 503, "weir.too_many_connections",
+		    "weir has max_connections client connections open");
 	}
 	if (cl != NULL) {
 		errno = 0;
@@ -660,6 +675,22 @@ log_limited(const char *msg)
 	log_warnx("libmicrohttpd: %s (max_connections)", msg);
 }
 
+/* MHD_OPTION_NOTIFY_CONNECTION */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct front	*f = cls;
+
+	(void)conn;
+	(void)socket_ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (++f->conns == f->cfg->max_connections + 1)
+			log_limited("connection limit reached");
+	} else if (f->conns > 0)
+		f->conns--;
+}
+
 /* MHD_OPTION_EXTERNAL_LOGGER */
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -745,8 +776,10 @@ front_new(const struct config *cfg, struct sched *sched,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)(cfg->max_connections + CONN_SLACK),
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)((cfg->client_timeout_ms + 999) / 1000),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,

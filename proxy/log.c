@@ -19,13 +19,6 @@
 static enum log_level	 cur_level = LOG_LVL_INFO;
 static enum log_format	 cur_format = LOG_FMT_JSON;
 
-/*
- * Access lines gather here and go out with one write(2) per loop pass
- * (log_flush), or sooner when the buffer is full; other lines flush it
- * first, so the order on stderr is the order of events.
- */
-static struct buf	 pending;
-#define PENDING_MAX	(64 * 1024)
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -130,37 +123,19 @@ write_all(const char *p, size_t len)
 	}
 }
 
-void
-log_flush(void)
-{
-	if (pending.len == 0)
-		return;
-	write_all(pending.p, pending.len);
-	pending.len = 0;
-}
-
+/*
+ * One write(2) per line, at once: a line is on stderr before the answer
+ * it describes goes out.  (Batching access lines per loop pass was
+ * measured: under 1% of CPU saved, and lines lagged their answers.)
+ */
 static void
 line_end(struct buf *b)
 {
 	if (cur_format == LOG_FMT_JSON)
 		add_str(b, "}");
 	add_str(b, "\n");
-	log_flush();
 	write_all(b->p, b->len);
 	buf_free(b);
-}
-
-/* An access line: into the pending buffer. */
-static void
-line_end_buffered(struct buf *b)
-{
-	if (cur_format == LOG_FMT_JSON)
-		add_str(b, "}");
-	add_str(b, "\n");
-	buf_append(&pending, b->p, b->len);
-	buf_free(b);
-	if (pending.len >= PENDING_MAX)
-		log_flush();
 }
 
 static void
@@ -303,5 +278,5 @@ log_access(const struct call *c, int client_status, size_t bytes_out,
 		field_num(&b, "throttled", c->throttled);
 	if (c->err_code != NULL)
 		field_str(&b, "error", c->err_code, strlen(c->err_code));
-	line_end_buffered(&b);
+	line_end(&b);
 }

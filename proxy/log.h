@@ -25,11 +25,7 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
  * whatever log_level says, so a supervisor can always read them. */
 void	log_startup(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-/* Write out buffered access lines (the loop calls it once a pass). */
-void	log_flush(void);
-
-/* One line for an answered call; now_ms is the loop's clock.  Buffered
- * until log_flush() or the next other line. */
+/* One line for an answered call; now_ms is the loop's clock. */
 void	log_access(const struct call *, int client_status, size_t bytes_out,
 	    uint64_t now_ms);
 

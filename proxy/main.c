@@ -336,7 +336,6 @@ run(struct weir *w)
 			update_view(w);
 			admin_run(w->admin);
 		}
-		log_flush();
 	}
 	return 0;
 }
@@ -444,7 +443,6 @@ main(int argc, char *argv[])
 	if (run(&w) == 0)
 		rc = 0;
 	log_startup("stopped");
-	log_flush();
  out:
 	admin_free(w.admin);
 	front_free(w.front);

@@ -131,13 +131,11 @@ route_call(const struct config *cfg, struct call *c, struct route_error *err)
 		    strcasecmp(name, "Content-Length") == 0 ||
 		    strcasecmp(name, "Expect") == 0 ||
 		    strncasecmp(name, "X-Weir-", 7) == 0 ||
-		    strcasecmp(name, cfg->request_id_header) == 0 ||
-		    hdrs_get(&cfg->add_headers, name) != NULL)
+		    strcasecmp(name, cfg->request_id_header) == 0)
 			continue;
 		hdrs_add(&c->out_hdrs, name, c->in_hdrs.v[i].value);
 	}
 	free(conn);
-	hdrs_copy(&c->out_hdrs, &cfg->add_headers);
 
 	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
 	if (id != NULL && reqid_valid(id)) {
@@ -148,6 +146,19 @@ route_call(const struct config *cfg, struct call *c, struct route_error *err)
 		    "no random bytes for a request id");
 	hdrs_add(&c->out_hdrs, cfg->request_id_header, c->reqid);
 	return 0;
+}
+
+void
+route_upstream_headers(const struct config *cfg, const struct call *c,
+    struct hdrs *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->out_hdrs.n; i++)
+		if (hdrs_get(&cfg->add_headers, c->out_hdrs.v[i].name) == NULL)
+			hdrs_add(out, c->out_hdrs.v[i].name,
+			    c->out_hdrs.v[i].value);
+	hdrs_copy(out, &cfg->add_headers);
 }
 
 void

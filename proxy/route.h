@@ -7,7 +7,9 @@
  * to send, and the headers to forward: hop-by-hop fields removed (and any
  * named in Connection), Host dropped (the upstream's is set by upstream.c),
  * framing fields dropped (upstream.c frames the body), weir's own control
- * headers removed, the add_header fields set, and the request id set.
+ * headers removed, and the request id set.  The add_header fields join at
+ * dispatch (route_upstream_headers), so that a reload reaches calls that
+ * were already queued.
  * Refuses anything that is not for a configured upstream: weir is never an
  * open proxy.
  */
@@ -37,6 +39,11 @@ int	route_call(const struct config *, struct call *, struct route_error *);
  * message's Connection value (or NULL): fields it names are hop-by-hop too.
  */
 int	route_hop_by_hop(const char *name, const char *conn);
+
+/* The fields one attempt sends: the call's, less any the configuration's
+ * add_header replaces, then those.  Appended to out. */
+void	route_upstream_headers(const struct config *, const struct call *,
+	    struct hdrs *out);
 
 /* Copy the response fields a client may see into out. */
 void	route_response_headers(const struct hdrs *in, struct hdrs *out);

@@ -6,12 +6,14 @@
  * and so are the transfer structs.  The multi handle keeps the connection
  * pool, so connections are reused across calls.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
 #include "reqid.h"
+#include "route.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -20,7 +22,7 @@ struct xfer {
 	struct curl_slist	*headers;
 	struct call		*call;
 	char			*url;
-	int			 in_trailers;	/* final header block ended */
+	int			 head_done;	/* final head ended: trailers next */
 	struct xfer		*next;		/* free list */
 };
 
@@ -58,7 +60,7 @@ xfer_release(struct upstream *u, struct xfer *x)
 	free(x->url);
 	x->url = NULL;
 	x->call = NULL;
-	x->in_trailers = 0;
+	x->head_done = 0;
 	x->next = u->free_xfers;
 	u->free_xfers = x;
 }
@@ -109,15 +111,15 @@ on_header(char *line, size_t size, size_t n, void *arg)
 
 		hdrs_free(&c->resp_hdrs);
 		c->status = sp != NULL ? atoi(sp + 1) : 0;
-		x->in_trailers = 0;
+		x->head_done = 0;
 		return len;
 	}
 	if (end == line) {
 		if (c->status >= 200)
-			x->in_trailers = 1;
+			x->head_done = 1;
 		return len;
 	}
-	if (x->in_trailers)
+	if (x->head_done)
 		return len;	/* trailers are not forwarded */
 	if ((*line == ' ' || *line == '\t') && c->resp_hdrs.n > 0) {
 		/* obs-fold: join to the previous field with one space */
@@ -174,6 +176,7 @@ static struct curl_slist *
 build_headers(const struct config *cfg, const struct call *c)
 {
 	struct curl_slist	*l = NULL;
+	struct hdrs		 send = { 0 };
 	char			*line, fresh[64];
 	size_t			 i;
 	int			 renew;
@@ -182,8 +185,9 @@ build_headers(const struct config *cfg, const struct call *c)
 	 * a second field. */
 	renew = c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
 	    reqid_new(fresh, sizeof(fresh)) == 0;
-	for (i = 0; i < c->out_hdrs.n; i++) {
-		const struct hdr *h = &c->out_hdrs.v[i];
+	route_upstream_headers(cfg, c, &send);
+	for (i = 0; i < send.n; i++) {
+		const struct hdr *h = &send.v[i];
 
 		if (renew && strcasecmp(h->name, cfg->request_id_header) == 0) {
 			xasprintf(&line, "%s: %s", h->name, fresh);
@@ -197,11 +201,12 @@ build_headers(const struct config *cfg, const struct call *c)
 		l = slist_add(l, line);
 		free(line);
 	}
-	if (hdrs_get(&c->out_hdrs, "Accept") == NULL)
+	if (hdrs_get(&send, "Accept") == NULL)
 		l = slist_add(l, "Accept:");
-	if (hdrs_get(&c->out_hdrs, "Content-Type") == NULL)
+	if (hdrs_get(&send, "Content-Type") == NULL)
 		l = slist_add(l, "Content-Type:");
 	l = slist_add(l, "Expect:");
+	hdrs_free(&send);
 	return l;
 }
 
@@ -402,6 +407,17 @@ upstream_perform(struct upstream *u)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		c = x->call;
 		c->xfer_error = map_error(m->data.result);
+		/*
+		 * libcurl takes a connection closed in the middle of the
+		 * header block for the end of a body-less answer.  An answer
+		 * whose head never ended is no answer.
+		 */
+		if (c->xfer_error == XFER_OK && !x->head_done) {
+			c->xfer_error = XFER_BAD_RESPONSE;
+			snprintf(c->xfer_errmsg, sizeof(c->xfer_errmsg),
+			    "the upstream closed the connection inside the "
+			    "header block");
+		}
 		if (c->xfer_error != XFER_OK)
 			log_debug("upstream transfer for %s failed: %s (%s)",
 			    c->reqid, curl_easy_strerror(m->data.result),

@@ -154,6 +154,7 @@ static void
 check_routed(const struct config *cfg, const struct call *c)
 {
 	const struct hdr	*h;
+	struct hdrs		 sent = { 0 };
 	size_t			 i, ids = 0;
 
 	FUZZ_CHECK(c->path != NULL && c->path[0] == '/');
@@ -176,9 +177,12 @@ check_routed(const struct config *cfg, const struct call *c)
 		FUZZ_CHECK(strncasecmp(h->name, "X-Weir-", 7) != 0);
 	}
 	FUZZ_CHECK(ids == 1);
+	/* what goes upstream: add_header replaces, never duplicates */
+	route_upstream_headers(cfg, c, &sent);
 	for (i = 0; i < cfg->add_headers.n; i++)
-		FUZZ_CHECK(hdrs_get(&c->out_hdrs,
-		    cfg->add_headers.v[i].name) != NULL);
+		FUZZ_CHECK(hdrs_get(&sent, cfg->add_headers.v[i].name) != NULL);
+	FUZZ_CHECK(sent.n <= c->out_hdrs.n + cfg->add_headers.n);
+	hdrs_free(&sent);
 }
 
 static void
