@@ -243,6 +243,7 @@ answer_leftovers(struct weir *w)
 	struct call	*c;
 
 	while ((c = sched_drain(w->sched)) != NULL) {
+		c->queued_ms += w->now_ms - c->enqueued_ms;
 		call_set_error(c, 503, "weir.shutting_down",
 		    "weir is shutting down; retry the request");
 		front_answer(w->front, c, w->now_ms);
@@ -299,8 +300,13 @@ run(struct weir *w)
 		due = sched_next_due(w->sched, w->now_ms);
 		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
 			timeout = (long)(due - w->now_ms);
-		if (stopping && (long)(drain_until - w->now_ms) < timeout)
-			timeout = (long)(drain_until - w->now_ms);
+		if (stopping) {
+			/* Past the deadline the loop only finishes answers. */
+			t = drain_until > w->now_ms ?
+			    (long)(drain_until - w->now_ms) : 0;
+			if (t < timeout)
+				timeout = t;
+		}
 
 		fds[0].fd = front_fd(w->front);
 		fds[0].events = CURL_WAIT_POLLIN;
@@ -329,8 +335,9 @@ run(struct weir *w)
 		front_run(w->front, w->now_ms);
 		upstream_perform(w->up);
 		dispatch(w);
-		/* Resumed connections answer on this pass, not the next
-		 * wake-up. */
+		/* Send what was just dispatched now, not after another poll;
+		 * and resumed connections answer on this pass. */
+		upstream_perform(w->up);
 		front_run(w->front, w->now_ms);
 		if (w->admin != NULL) {
 			update_view(w);
