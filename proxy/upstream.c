@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "policy.h"
 #include "reqid.h"
 #include "route.h"
 #include "upstream.h"
@@ -29,6 +30,7 @@ struct xfer {
 struct upstream {
 	const struct config	*cfg;
 	CURLM			*multi;
+	int			 h2[2];		/* by enum upstream_kind */
 	upstream_done_cb	 done;
 	void			*done_arg;
 	struct xfer		*free_xfers;
@@ -331,6 +333,17 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	x->headers = build_headers(cfg, c);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 
+	/*
+	 * libcurl sends a request again, unasked, when a reused HTTP/1.1
+	 * connection closes before any byte of the answer; a proxy must not
+	 * repeat a non-idempotent request (RFC 9112 9.3.1.1), and the
+	 * upstream may have acted on it.  Such calls get a connection of
+	 * their own, unless the upstream speaks HTTP/2, where a stream the
+	 * server did not process is refused explicitly.
+	 */
+	if (!policy_idempotent(c) && !u->h2[c->up])
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
@@ -407,6 +420,14 @@ upstream_perform(struct upstream *u)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		c = x->call;
 		c->xfer_error = map_error(m->data.result);
+		if (m->data.result == CURLE_OK) {
+			long v = 0;
+
+			curl_easy_getinfo(m->easy_handle,
+			    CURLINFO_HTTP_VERSION, &v);
+			u->h2[c->up] = v == CURL_HTTP_VERSION_2_0 ||
+			    v == CURL_HTTP_VERSION_3;
+		}
 		/*
 		 * libcurl takes a connection closed in the middle of the
 		 * header block for the end of a body-less answer.  An answer

@@ -363,6 +363,7 @@ START_TEST(queues_and_tenants_are_bounded)
 	c = mk("c", UINT64_MAX);
 	ck_assert_int_eq(sched_submit(s, c, 0, &code), -1);
 	ck_assert_str_eq(code, "weir.too_many_tenants");
+	call_free(c);
 	/* b goes idle: it is evicted for c */
 	while ((c = sched_next(s, 0)) != NULL) {
 		finish(s, c, 200, 0);

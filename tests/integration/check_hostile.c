@@ -1,0 +1,1039 @@
+/*
+ * check_hostile.c - hostile and careless clients against the real weir
+ * binary: oversized heads and bodies, request smuggling shapes, garbage,
+ * too many connections, clients that stall, and clients that hang up
+ * while their call waits in a queue or is out upstream; and a flood of
+ * distinct tenants against max_tenants.
+ *
+ * Every test checks what the client got (status, weir's JSON error, the
+ * request id, the connection closed), that weir keeps serving afterwards,
+ * and what the upstream received.  Test code: raw sockets to 127.0.0.1
+ * only, waits poll for a condition.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "fake.h"
+#include "harness.h"
+#include "tap.h"
+
+static struct fake	*api, *login;
+static struct h_weir	 W;
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+nap_ms(unsigned ms)
+{
+	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Raw client connections. */
+
+static int
+conn_open(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(fd, -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "connect: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Write what the peer takes, within timeout_ms; a peer that closes early
+ * (it answered already) is no error here.  Returns the bytes written.
+ */
+static size_t
+conn_send(int fd, const void *p, size_t len, unsigned timeout_ms)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
+	uint64_t	 end = mono_ms() + timeout_ms;
+	size_t		 done = 0;
+	ssize_t		 n;
+
+	while (done < len && mono_ms() < end) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		n = send(fd, (const char *)p + done, len - done,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
+/* What a connection gave back before it ended (or the wait did). */
+struct got {
+	char		*bytes;		/* NUL-terminated */
+	size_t		 len;
+	int		 eof;		/* closed (FIN or RST) */
+	uint64_t	 ms;		/* how long until the end */
+};
+
+/* Read until the peer closes or timeout_ms pass; g->eof says which. */
+static void
+conn_drain(int fd, unsigned timeout_ms, struct got *g)
+{
+	struct fake_buf	 b = { 0 };
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	uint64_t	 t0 = mono_ms(), end = t0 + timeout_ms, now;
+	char		 tmp[16384];
+	ssize_t		 n;
+
+	memset(g, 0, sizeof(*g));
+	fake_buf_add(&b, "", 0);
+	while ((now = mono_ms()) < end) {
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
+			continue;
+		n = recv(fd, tmp, sizeof(tmp), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g->eof = 1;
+			break;
+		}
+		fake_buf_add(&b, tmp, (size_t)n);
+	}
+	g->ms = mono_ms() - t0;
+	g->bytes = b.p;
+	g->len = b.len;
+}
+
+/* One whole exchange on a fresh connection: send, then drain. */
+static void
+exchange(const void *req, size_t len, unsigned timeout_ms, struct got *g)
+{
+	int	 fd = conn_open(W.port);
+
+	conn_send(fd, req, len, timeout_ms);
+	conn_drain(fd, timeout_ms, g);
+	close(fd);
+}
+
+/*
+ * Read one response with a Content-Length body from a kept-alive
+ * connection.  Returns its status, 0 if none came within timeout_ms.
+ */
+static int
+read_one_response(int fd, unsigned timeout_ms)
+{
+	struct fake_buf	 b = { 0 };
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	uint64_t	 end = mono_ms() + timeout_ms, now;
+	const char	*hend, *cl;
+	char		 tmp[16384];
+	size_t		 want;
+	ssize_t		 n;
+	int		 status = 0;
+
+	fake_buf_add(&b, "", 0);
+	while ((now = mono_ms()) < end) {
+		if ((hend = strstr(b.p, "\r\n\r\n")) != NULL) {
+			cl = strcasestr(b.p, "\r\nContent-Length:");
+			want = cl != NULL && cl < hend ?
+			    strtoul(cl + 17, NULL, 10) : 0;
+			if (b.len - (size_t)(hend + 4 - b.p) >= want) {
+				status = atoi(b.p + 9);
+				break;
+			}
+		}
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
+			continue;
+		if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
+			break;
+		fake_buf_add(&b, tmp, (size_t)n);
+	}
+	fake_buf_free(&b);
+	return status;
+}
+
+/* Checks on answers. */
+
+/* weir's own error: status, JSON {message, code, status, contextId} and
+ * the request id header, the same id in both. */
+static void
+assert_weir_error(const struct h_resp *r, int status, const char *code)
+{
+	const char	*ct, *id;
+	char		 v[512];
+
+	ck_assert_msg(r->status == status, "status %d, expected %d; body: %s",
+	    r->status, status, r->body);
+	ct = h_resp_header(r, "Content-Type");
+	ck_assert_msg(ct != NULL && strstr(ct, "application/json") != NULL,
+	    "Content-Type %s", ct ? ct : "(none)");
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "code",
+	    v, sizeof(v)) == 3, "no code in %s", r->body);
+	ck_assert_str_eq(v, code);
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "status",
+	    v, sizeof(v)) == 4, "no status in %s", r->body);
+	ck_assert_int_eq(atoi(v), status);
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len,
+	    "message", v, sizeof(v)) == 3 && v[0] != '\0',
+	    "no message in %s", r->body);
+	id = h_resp_header(r, "X-Request-Id");
+	ck_assert_msg(id != NULL && h_is_uuid4(id), "request id %s",
+	    id ? id : "(none)");
+	ck_assert_int_eq(h_json_get((const char *)r->body, r->body_len,
+	    "contextId", v, sizeof(v)), 3);
+	ck_assert_str_eq(v, id);
+}
+
+/* A weir error that came over a raw connection, which then closed. */
+static void
+assert_raw_error(const struct got *g, int status, const char *code)
+{
+	struct h_resp	 r;
+
+	ck_assert_msg(g->eof, "connection still open after %llu ms; got %s",
+	    (unsigned long long)g->ms, g->bytes);
+	ck_assert_msg(h_parse_response(g->bytes, g->len, &r) == 0,
+	    "no HTTP answer: \"%s\"", g->bytes);
+	if (code != NULL)
+		assert_weir_error(&r, status, code);
+	else
+		ck_assert_msg(r.status == status, "status %d, expected %d",
+		    r.status, status);
+	h_resp_free(&r);
+}
+
+/* A plain call through weir still works, and reaches the upstream. */
+static void
+assert_serving(void)
+{
+	struct h_req	 q = { .method = "GET", .target = "/api/v2/still" };
+	struct h_resp	 r;
+	size_t		 before = fake_nreqs(api);
+
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	ck_assert_msg(r.status == 200, "status %d (%s)", r.status, r.err);
+	h_resp_free(&r);
+	ck_assert_uint_eq(fake_nreqs(api), before + 1);
+}
+
+/* The admin /status document. */
+static char *
+admin_status(void)
+{
+	struct h_req	 q = { .target = "/status" };
+	struct h_resp	 r;
+	uint16_t	 port = h_admin_port(&W);
+	char		*s;
+
+	ck_assert_uint_ne(port, 0);
+	ck_assert_int_eq(h_request(port, &q, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	s = (char *)r.body;
+	r.body = NULL;
+	h_resp_free(&r);
+	return s;
+}
+
+static long
+status_num(const char *doc, const char *key)
+{
+	char	 v[64];
+
+	ck_assert_msg(h_json_get(doc, strlen(doc), key, v, sizeof(v)) == 4,
+	    "no %s in %s", key, doc);
+	return atol(v);
+}
+
+/* Nothing waits and nothing is out: the books balance. */
+static void
+assert_idle(unsigned timeout_ms)
+{
+	uint64_t	 end = mono_ms() + timeout_ms;
+	char		*doc;
+	long		 q, i, p;
+
+	for (;;) {
+		doc = admin_status();
+		q = status_num(doc, "queued");
+		i = status_num(doc, "inflight");
+		p = status_num(doc, "pending");
+		if ((q == 0 && i == 0 && p == 0) || mono_ms() >= end)
+			break;
+		free(doc);
+		nap_ms(20);
+	}
+	ck_assert_msg(q == 0 && i == 0 && p == 0, "not idle: %s", doc);
+	free(doc);
+}
+
+/* The value of a line "name value" in /metrics. */
+static double
+metric(const char *name)
+{
+	struct h_req	 q = { .target = "/metrics" };
+	struct h_resp	 r;
+	const char	*p;
+	char		 needle[128];
+	double		 v;
+
+	ck_assert_int_eq(h_request(h_admin_port(&W), &q, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(needle, sizeof(needle), "\n%s ", name);
+	p = strstr((char *)r.body, needle);
+	ck_assert_msg(p != NULL, "no %s in /metrics", name);
+	v = strtod(p + strlen(needle), NULL);
+	h_resp_free(&r);
+	return v;
+}
+
+/* weir's resident set, from /proc. */
+static long
+rss_kb(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = atol(line + 6);
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The first access line with needle in it (free it), or NULL.  weir
+ * writes access lines once per loop pass: wait for it a little.
+ */
+static char *
+access_line(const char *needle)
+{
+	char		*log, *out = NULL;
+	const char	*p, *start, *end;
+
+	(void)h_wait_stderr(&W, needle, 2000);
+	log = h_stderr_contents(&W);
+	for (p = log; (p = strstr(p, needle)) != NULL; p++) {
+		for (start = p; start > log && start[-1] != '\n'; start--)
+			;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		if (memmem(start, (size_t)(end - start), "\"msg\":\"access\"",
+		    14) != NULL) {
+			out = fake_strndup(start, (size_t)(end - start));
+			break;
+		}
+	}
+	free(log);
+	return out;
+}
+
+/* Fixtures. */
+
+static void
+start(const char *const *env)
+{
+	api = fake_start(fake_echo, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	if (h_start(&W, fake_port(api), fake_port(login), NULL, env) == -1)
+		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+}
+
+static void
+teardown(void)
+{
+	h_stop(&W);
+	fake_stop(api);
+	fake_stop(login);
+	api = login = NULL;
+}
+
+/* Heads and bodies over the limits. */
+
+/* A GET with one X-Big field of n bytes. */
+static char *
+big_head(size_t n, size_t *len)
+{
+	static const char	 pre[] = "GET /api/v2/big HTTP/1.1\r\n"
+	    "Host: weir\r\nX-Big: ";
+	char			*p;
+
+	*len = sizeof(pre) - 1 + n + 4;
+	p = fake_alloc(*len + 1);
+	memcpy(p, pre, sizeof(pre) - 1);
+	memset(p + sizeof(pre) - 1, 'a', n);
+	memcpy(p + sizeof(pre) - 1 + n, "\r\n\r\n", 4);
+	return p;
+}
+
+START_TEST(head_over_the_limit_gets_json_431)
+{
+	static const char *const env[] = { NULL };
+	struct got	 g;
+	char		*req;
+	size_t		 len;
+
+	start(env);
+	/* 40 KiB: over max_header_size (32 KiB), weir answers in JSON */
+	req = big_head(40 * 1024, &len);
+	exchange(req, len, 3000, &g);
+	assert_raw_error(&g, 431, "weir.headers_too_large");
+	free(g.bytes);
+	free(req);
+	/* just under the limit is fine */
+	req = big_head(30 * 1024, &len);
+	exchange(req, len, 3000, &g);
+	ck_assert_msg(strncmp(g.bytes, "HTTP/1.1 200 ", 13) == 0, "%.200s",
+	    g.bytes);
+	free(g.bytes);
+	free(req);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+START_TEST(head_far_over_the_limit_gets_431)
+{
+	static const char *const env[] = { NULL };
+	struct got	 g;
+	char		*req;
+	size_t		 len;
+
+	start(env);
+	/* 256 KiB: past 2 x max_header_size, libmicrohttpd's own 431 */
+	req = big_head(256 * 1024, &len);
+	exchange(req, len, 3000, &g);
+	assert_raw_error(&g, 431, NULL);
+	free(g.bytes);
+	free(req);
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+START_TEST(declared_body_over_max_body_gets_413_before_the_body)
+{
+	static const char	 head[] = "POST /api/v2/upload HTTP/1.1\r\n"
+	    "Host: weir\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Length: 100000000\r\n\r\n";
+	static const char *const env[] = { NULL };
+	struct got	 g;
+
+	start(env);
+	/* only the head goes; the answer must not wait for 100 MB */
+	exchange(head, sizeof(head) - 1, 3000, &g);
+	ck_assert_msg(g.ms < 2000, "took %llu ms", (unsigned long long)g.ms);
+	assert_raw_error(&g, 413, "weir.body_too_large");
+	free(g.bytes);
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+/* Bad framing, bad versions, garbage: answered (or not) and closed. */
+static const struct bad {
+	const char	*name;
+	const char	*req;
+	int		 status;	/* 0: closed without an answer */
+	const char	*code;		/* NULL: libmicrohttpd's own answer */
+} bads[] = {
+	{ "CL and TE", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "0\r\n\r\n", 400, "weir.bad_request" },
+	{ "TE and CL", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+	    "0\r\n\r\n", 400, "weir.bad_request" },
+	{ "two CLs", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400,
+	    "weir.bad_request" },
+	{ "TE gzip", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\nxxxx", 501,
+	    "weir.unsupported_transfer_encoding" },
+	{ "TE gzip, chunked", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
+	    "weir.unsupported_transfer_encoding" },
+	{ "two TEs", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "0\r\n\r\n", 501, "weir.unsupported_transfer_encoding" },
+	{ "CL abc", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Content-Length: abc\r\n\r\n", 400, NULL },
+	{ "CL negative", "POST /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "Content-Length: -1\r\n\r\n", 400, NULL },
+	{ "no Host", "GET /api/v2/x HTTP/1.1\r\n\r\n", 400,
+	    "weir.bad_request" },
+	{ "HTTP/3.0", "GET /api/v2/x HTTP/3.0\r\nHost: w\r\n\r\n", 505,
+	    NULL },
+	{ "HTTP/2.0", "GET /api/v2/x HTTP/2.0\r\nHost: w\r\n\r\n", 505,
+	    NULL },
+	{ "request line with 4 parts", "GET /api/v2/x HTTP/1.1 x\r\n"
+	    "Host: w\r\n\r\n", 400, NULL },
+	{ "bare method", "GET\r\n\r\n", 0, NULL },
+	{ "binary garbage", "\x16\x03\x01\x02\x01\x01\xfc\x03\x03\xff\xfe"
+	    "\r\n\r\n", 0, NULL },
+	{ "text garbage", "hello there\r\nhow are you\r\n\r\n", 0, NULL },
+};
+
+START_TEST(bad_requests_are_answered_and_closed)
+{
+	static const char *const env[] = { "WEIR_CLIENT_TIMEOUT=5s", NULL };
+	const struct bad *b = &bads[_i];
+	struct got	 g;
+
+	start(env);
+	exchange(b->req, strlen(b->req), 3000, &g);
+	ck_assert_msg(g.eof, "%s: not closed within 3 s; got \"%s\"",
+	    b->name, g.bytes);
+	if (b->status == 0)
+		ck_assert_msg(g.len == 0 || strncmp(g.bytes, "HTTP/1.1 400 ",
+		    13) == 0, "%s: got \"%s\"", b->name, g.bytes);
+	else {
+		ck_assert_msg(g.len > 13 && atoi(g.bytes + 9) == b->status,
+		    "%s: expected %d, got \"%s\"", b->name, b->status,
+		    g.bytes);
+		if (b->code != NULL)
+			assert_raw_error(&g, b->status, b->code);
+	}
+	free(g.bytes);
+	/* nothing reached the upstream, and weir serves the next caller */
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+/* Too many connections. */
+
+START_TEST(max_connections_refuses_the_ninth)
+{
+	static const char *const env[] = { "WEIR_MAX_CONNECTIONS=8",
+	    "WEIR_CLIENT_TIMEOUT=30s", NULL };
+	static const char	 req[] = "GET /api/v2/idle HTTP/1.1\r\n"
+	    "Host: weir\r\n\r\n";
+	int		 fds[8], fd, i;
+	struct got	 g;
+
+	start(env);
+	/* 8 kept-alive connections, each with one call done: all accepted */
+	for (i = 0; i < 8; i++) {
+		fds[i] = conn_open(W.port);
+		conn_send(fds[i], req, sizeof(req) - 1, 2000);
+		ck_assert_int_eq(read_one_response(fds[i], 3000), 200);
+	}
+	/* the 9th is answered 503 weir.too_many_connections and closed, at
+	 * once (not left waiting in the listen queue until a slot frees) */
+	fd = conn_open(W.port);
+	conn_send(fd, req, sizeof(req) - 1, 2000);
+	conn_drain(fd, 3000, &g);
+	close(fd);
+	ck_assert_msg(g.eof && g.len > 0 && g.ms < 2000, "9th connection: "
+	    "not refused: eof %d, %zu bytes in %llu ms", g.eof, g.len,
+	    (unsigned long long)g.ms);
+	ck_assert_msg(strncmp((char *)g.bytes, "HTTP/1.1 503 ", 13) == 0,
+	    "9th connection got: %.60s", (char *)g.bytes);
+	ck_assert_ptr_nonnull(strstr((char *)g.bytes,
+	    "\"code\":\"weir.too_many_connections\""));
+	ck_assert_ptr_nonnull(strstr((char *)g.bytes, "Retry-After: 1"));
+	free(g.bytes);
+	ck_assert_int_eq(h_wait_stderr(&W, "max_connections", 2000), 0);
+	/* the 8 are still served */
+	conn_send(fds[3], req, sizeof(req) - 1, 2000);
+	ck_assert_int_eq(read_one_response(fds[3], 3000), 200);
+	for (i = 0; i < 8; i++)
+		close(fds[i]);
+	/* once they are gone, new connections work again (weir notices the
+	 * closes on its next pass) */
+	for (i = 0; i < 100; i++) {
+		struct h_req	 q = { .target = "/api/v2/again" };
+		struct h_resp	 r;
+
+		h_request(W.port, &q, &r);
+		if (r.status == 200) {
+			h_resp_free(&r);
+			break;
+		}
+		h_resp_free(&r);
+		nap_ms(20);
+	}
+	ck_assert_int_lt(i, 100);
+	assert_serving();
+	/* the 8, the 4th's second call, "again" and assert_serving's: the
+	 * refused 9th never went upstream */
+	ck_assert_uint_eq(fake_nreqs(api), 8 + 1 + 1 + 1);
+	assert_idle(2000);
+}
+END_TEST
+
+/* Clients that stall. */
+
+static void *
+served_meanwhile(void *arg)
+{
+	uint64_t	*ms = arg, t0;
+	struct h_req	 q = { .target = "/api/v2/meanwhile" };
+	struct h_resp	 r;
+	int		 i;
+
+	for (i = 0; i < 5; i++) {
+		t0 = mono_ms();
+		if (h_request(W.port, &q, &r) == 0 && r.status == 200) {
+			if (mono_ms() - t0 > *ms)
+				*ms = mono_ms() - t0;
+		} else
+			*ms = 999999;
+		h_resp_free(&r);
+		nap_ms(100);
+	}
+	return NULL;
+}
+
+START_TEST(stalled_clients_are_cut_off)
+{
+	static const char *const env[] = { "WEIR_CLIENT_TIMEOUT=1s", NULL };
+	static const char	 half_head[] = "GET /api/v2/stall HTTP/1.1\r\n"
+	    "Host: weir\r\nX-Half: ";
+	static const char	 short_body[] = "POST /api/v2/stall HTTP/1.1\r\n"
+	    "Host: weir\r\nContent-Length: 100\r\n\r\n0123456789";
+	struct got	 g1, g2;
+	pthread_t	 th;
+	uint64_t	 worst = 0, t0;
+	int		 a, b;
+
+	start(env);
+	a = conn_open(W.port);
+	b = conn_open(W.port);
+	t0 = mono_ms();
+	conn_send(a, half_head, sizeof(half_head) - 1, 1000);
+	conn_send(b, short_body, sizeof(short_body) - 1, 1000);
+	/* another client is served without delay in the meantime */
+	pthread_create(&th, NULL, served_meanwhile, &worst);
+	conn_drain(a, 5000, &g1);
+	conn_drain(b, 5000, &g2);
+	pthread_join(th, NULL);
+	close(a);
+	close(b);
+	ck_assert_msg(g1.eof && g1.ms + 100 >= 900 && mono_ms() - t0 < 4000,
+	    "half head: eof %d after %llu ms", g1.eof,
+	    (unsigned long long)g1.ms);
+	ck_assert_msg(g2.eof && mono_ms() - t0 < 4000,
+	    "short body: eof %d after %llu ms", g2.eof,
+	    (unsigned long long)g2.ms);
+	/* neither stalled client got a success */
+	ck_assert_msg(g1.len == 0 || strncmp(g1.bytes, "HTTP/1.1 200", 12),
+	    "%s", g1.bytes);
+	ck_assert_msg(g2.len == 0 || strncmp(g2.bytes, "HTTP/1.1 200", 12),
+	    "%s", g2.bytes);
+	free(g1.bytes);
+	free(g2.bytes);
+	ck_assert_msg(worst < 500, "a call took %llu ms meanwhile",
+	    (unsigned long long)worst);
+	/* the stalled calls never went upstream */
+	ck_assert_uint_eq(fake_nreqs(api), 5);
+	assert_idle(2000);
+}
+END_TEST
+
+/* Clients that hang up while their call waits. */
+
+START_TEST(hang_up_while_queued_is_499_and_never_sent)
+{
+	/* max_wait past the next token, or weir answers 503 at once */
+	static const char *const env[] = { "WEIR_RATE=1/min", "WEIR_BURST=1",
+	    "WEIR_MAX_WAIT=120s", "WEIR_LOG_LEVEL=info", NULL };
+	static const char	 req[] = "GET /api/v2/queued HTTP/1.1\r\n"
+	    "Host: weir\r\nAuthorization: Bearer qq\r\n"
+	    "X-Request-Id: gone-while-queued\r\n\r\n";
+	const char	*hdrs[] = { "Authorization: Bearer qq", NULL };
+	struct h_req	 q = { .target = "/api/v2/first", .headers = hdrs };
+	struct h_resp	 r;
+	uint64_t	 end;
+	char		*doc, *line;
+	int		 fd;
+
+	start(env);
+	/* the first call takes the tenant's one token */
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	/* the second waits for the next one, a minute away */
+	fd = conn_open(W.port);
+	conn_send(fd, req, sizeof(req) - 1, 1000);
+	end = mono_ms() + 3000;
+	for (;;) {
+		doc = admin_status();
+		if (status_num(doc, "queued") == 1 || mono_ms() > end)
+			break;
+		free(doc);
+		nap_ms(10);
+	}
+	ck_assert_msg(status_num(doc, "queued") == 1, "%s", doc);
+	free(doc);
+	close(fd);
+	/* weir notices at once, logs 499, and takes the call out */
+	ck_assert_int_eq(h_wait_stderr(&W, "\"status\":499", 2000), 0);
+	line = access_line("\"request_id\":\"gone-while-queued\"");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_nonnull(strstr(line, "\"status\":499"));
+	ck_assert_ptr_nonnull(strstr(line, "\"attempts\":0"));
+	free(line);
+	assert_idle(2000);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	/* another tenant is served at once */
+	assert_serving();
+	ck_assert_uint_eq(fake_nreqs(api), 2);
+}
+END_TEST
+
+/*
+ * A slow upstream of our own: a call to /api/v2/slow is held for 3 s
+ * unless the client (weir) goes away first, which it records; anything
+ * else is answered at once.  One thread per connection, keep-alive.
+ */
+static struct slowup {
+	int		 lfd;
+	uint16_t	 port;
+	pthread_t	 acceptor;
+	pthread_t	 conns[64];
+	int		 nconns;
+	pthread_mutex_t	 mtx;
+	int		 stopping;
+	int		 nreqs;
+	int		 nslow;
+	int		 ngone;		/* slow calls whose client left */
+	int		 gone_after_ms;
+	int		 nanswered_slow;
+} su = { .lfd = -1, .mtx = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+su_stopping(void)
+{
+	int	 s;
+
+	pthread_mutex_lock(&su.mtx);
+	s = su.stopping;
+	pthread_mutex_unlock(&su.mtx);
+	return s;
+}
+
+static void *
+su_conn(void *arg)
+{
+	static const char	 ok[] = "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+	    "{\"ok\":true}";
+	struct fake_buf	 b = { 0 };
+	struct pollfd	 pfd;
+	char		 tmp[8192], *hend;
+	uint64_t	 t0;
+	ssize_t		 n;
+	int		 fd = (int)(intptr_t)arg, slow;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	fake_buf_add(&b, "", 0);
+	while (!su_stopping()) {
+		if ((hend = strstr(b.p, "\r\n\r\n")) == NULL) {
+			if (poll(&pfd, 1, 100) <= 0)
+				continue;
+			if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
+				break;
+			fake_buf_add(&b, tmp, (size_t)n);
+			continue;
+		}
+		/* one request head (GETs only: no body) */
+		slow = strncmp(b.p, "GET /api/v2/slow", 16) == 0;
+		memmove(b.p, hend + 4, strlen(hend + 4) + 1);
+		b.len = strlen(b.p);
+		pthread_mutex_lock(&su.mtx);
+		su.nreqs++;
+		su.nslow += slow;
+		pthread_mutex_unlock(&su.mtx);
+		if (slow) {
+			t0 = mono_ms();
+			while (mono_ms() - t0 < 3000 && !su_stopping()) {
+				if (poll(&pfd, 1, 20) <= 0)
+					continue;
+				n = recv(fd, tmp, sizeof(tmp), MSG_PEEK);
+				if (n <= 0) {
+					pthread_mutex_lock(&su.mtx);
+					su.ngone++;
+					su.gone_after_ms = (int)(mono_ms() - t0);
+					pthread_mutex_unlock(&su.mtx);
+					goto out;
+				}
+				nap_ms(20);
+			}
+			if (su_stopping())
+				break;
+			pthread_mutex_lock(&su.mtx);
+			su.nanswered_slow++;
+			pthread_mutex_unlock(&su.mtx);
+		}
+		if (send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) == -1)
+			break;
+	}
+out:
+	fake_buf_free(&b);
+	close(fd);
+	return NULL;
+}
+
+static void *
+su_accept(void *arg)
+{
+	struct pollfd	 pfd = { .fd = su.lfd, .events = POLLIN };
+	int		 fd;
+
+	(void)arg;
+	while (!su_stopping()) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((fd = accept(su.lfd, NULL, NULL)) == -1)
+			continue;
+		if (su.nconns == 64 || pthread_create(&su.conns[su.nconns],
+		    NULL, su_conn, (void *)(intptr_t)fd) != 0) {
+			close(fd);
+			continue;
+		}
+		su.nconns++;
+	}
+	return NULL;
+}
+
+static void
+su_start(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+
+	su.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(su.lfd, -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(su.lfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	ck_assert_int_eq(listen(su.lfd, 64), 0);
+	getsockname(su.lfd, (struct sockaddr *)&sin, &slen);
+	su.port = ntohs(sin.sin_port);
+	pthread_create(&su.acceptor, NULL, su_accept, NULL);
+}
+
+static void
+su_stop(void)
+{
+	int	 i;
+
+	if (su.lfd == -1)
+		return;
+	pthread_mutex_lock(&su.mtx);
+	su.stopping = 1;
+	pthread_mutex_unlock(&su.mtx);
+	pthread_join(su.acceptor, NULL);
+	for (i = 0; i < su.nconns; i++)
+		pthread_join(su.conns[i], NULL);
+	close(su.lfd);
+	su.lfd = -1;
+}
+
+static int
+su_get(int *field)
+{
+	int	 v;
+
+	pthread_mutex_lock(&su.mtx);
+	v = *field;
+	pthread_mutex_unlock(&su.mtx);
+	return v;
+}
+
+static void
+su_teardown(void)
+{
+	h_stop(&W);
+	su_stop();
+}
+
+START_TEST(hang_up_while_in_flight_drops_the_upstream_call)
+{
+	static const char *const env[] = { "WEIR_LOG_LEVEL=info", NULL };
+	static const char	 req[] = "GET /api/v2/slow HTTP/1.1\r\n"
+	    "Host: weir\r\nX-Request-Id: gone-in-flight\r\n\r\n";
+	struct h_req	 q = { .target = "/api/v2/fast" };
+	struct h_resp	 r;
+	uint64_t	 end, t0;
+	char		*line;
+	int		 fd;
+
+	su_start();
+	if (h_start(&W, su.port, su.port, NULL, env) == -1)
+		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	fd = conn_open(W.port);
+	conn_send(fd, req, sizeof(req) - 1, 1000);
+	/* the call is out upstream */
+	end = mono_ms() + 3000;
+	while (su_get(&su.nslow) == 0 && mono_ms() < end)
+		nap_ms(5);
+	ck_assert_int_eq(su_get(&su.nslow), 1);
+	t0 = mono_ms();
+	close(fd);
+	/* weir logs 499 long before the upstream's 3 s */
+	ck_assert_int_eq(h_wait_stderr(&W, "\"status\":499", 1500), 0);
+	ck_assert_msg(mono_ms() - t0 < 1500, "499 after %llu ms",
+	    (unsigned long long)(mono_ms() - t0));
+	line = access_line("\"request_id\":\"gone-in-flight\"");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_nonnull(strstr(line, "\"status\":499"));
+	free(line);
+	/* and drops the upstream call: the upstream sees weir leave */
+	end = mono_ms() + 1500;
+	while (su_get(&su.ngone) == 0 && mono_ms() < end)
+		nap_ms(5);
+	ck_assert_msg(su_get(&su.ngone) == 1, "the upstream connection stayed "
+	    "open (gone %d)", su_get(&su.ngone));
+	ck_assert_int_lt(su_get(&su.gone_after_ms), 1500);
+	ck_assert_int_eq(su_get(&su.nanswered_slow), 0);
+	/* nothing is left waiting, and weir serves on */
+	assert_idle(2000);
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert_int_eq(su_get(&su.nreqs), 2);
+	assert_idle(2000);
+}
+END_TEST
+
+/* Many tenants. */
+
+START_TEST(distinct_tokens_stay_within_max_tenants)
+{
+	static const char *const env[] = { "WEIR_MAX_TENANTS=1000",
+	    "WEIR_LOG_LEVEL=warn", NULL };
+	enum { NCALLS = 3000 };
+	struct curl_slist	*hl;
+	char			 url[64], auth[96];
+	long			 code, rss0, rss1;
+	CURL			*e;
+	FILE			*devnull;
+	int			 i, ok = 0;
+	double			 tenants;
+
+	start(env);
+	fake_set_max_records(api, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/t",
+	    (unsigned)W.port);
+	e = curl_easy_init();
+	ck_assert_ptr_nonnull(e);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+	devnull = fopen("/dev/null", "w");
+	ck_assert_ptr_nonnull(devnull);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, devnull);
+	rss0 = rss_kb(W.pid);
+	srandom((unsigned)getpid());
+	for (i = 0; i < NCALLS; i++) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %ld-%ld-%d",
+		    random(), random(), i);
+		hl = curl_slist_append(NULL, auth);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+		code = 0;
+		if (curl_easy_perform(e) == CURLE_OK) {
+			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+			ok += code == 200;
+		}
+		curl_slist_free_all(hl);
+	}
+	curl_easy_cleanup(e);
+	fclose(devnull);
+	rss1 = rss_kb(W.pid);
+	/* every call is answered: idle tenants make room for new ones */
+	ck_assert_int_eq(ok, NCALLS);
+	ck_assert_uint_eq(fake_nreqs(api), NCALLS);
+	tenants = metric("weir_tenants");
+	ck_assert_msg(tenants >= 1 && tenants <= 1000, "%g tenants", tenants);
+	fprintf(stderr, "# %d tenants: %g tracked, RSS %ld -> %ld kB\n",
+	    NCALLS, tenants, rss0, rss1);
+	/* AddressSanitizer's quarantine holds freed memory: no bound then */
+	if (getenv("WEIR_SANITIZED") == NULL ||
+	    strcmp(getenv("WEIR_SANITIZED"), "yes") != 0)
+		ck_assert_msg(rss1 - rss0 < 32 * 1024,
+		    "RSS grew from %ld to %ld kB", rss0, rss1);
+	ck_assert_msg(metric("process_resident_memory_bytes") > 0, "no RSS");
+	assert_idle(2000);
+}
+END_TEST
+
+static Suite *
+hostile_suite(void)
+{
+	Suite	*s = suite_create("hostile");
+	TCase	*tc;
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, head_over_the_limit_gets_json_431);
+	tcase_add_test(tc, head_far_over_the_limit_gets_431);
+	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
+	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
+	    (int)(sizeof(bads) / sizeof(bads[0])));
+	tcase_add_test(tc, max_connections_refuses_the_ninth);
+	tcase_add_test(tc, stalled_clients_are_cut_off);
+	tcase_add_test(tc, hang_up_while_queued_is_499_and_never_sent);
+	tcase_add_test(tc, distinct_tokens_stay_within_max_tenants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("in_flight");
+	tcase_add_checked_fixture(tc, NULL, su_teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, hang_up_while_in_flight_drops_the_upstream_call);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tap_run(hostile_suite());
+}
