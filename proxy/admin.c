@@ -30,25 +30,6 @@ struct admin {
 };
 
 static void
-bprintf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-bprintf(struct buf *b, const char *fmt, ...)
-{
-	char	 tmp[1024];
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
-		    sizeof(tmp) - 1);
-}
-
-static void
 jstr(struct buf *b, const char *s)
 {
 	buf_append(b, "\"", 1);
@@ -75,7 +56,7 @@ jtime(struct buf *b, const struct admin_view *v, uint64_t at_ms)
 	t = (time_t)(wall / 1000);
 	gmtime_r(&t, &tm);
 	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
-	bprintf(b, "\"%s.%03dZ\"", out, (int)(wall % 1000));
+	buf_printf(b, "\"%s.%03dZ\"", out, (int)(wall % 1000));
 }
 
 struct status_ctx {
@@ -97,27 +78,27 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 		buf_append(b, ",", 1);
 	sc->first = 0;
 	jstr(b, i->name);
-	bprintf(b, ":{\"queued\":%llu,\"inflight\":%llu,"
+	buf_printf(b, ":{\"queued\":%llu,\"inflight\":%llu,"
 	    "\"rate_configured\":%.6g,\"rate\":%.6g,\"rate_learned\":",
 	    (unsigned long long)i->queued, (unsigned long long)i->inflight,
 	    i->configured_per_s, i->rate_per_s);
 	if (i->learned_per_min > 0)
-		bprintf(b, "%.6g", (double)i->learned_per_min / 60.0);
+		buf_printf(b, "%.6g", (double)i->learned_per_min / 60.0);
 	else
 		buf_append(b, "null", 4);
 	buf_append(b, ",\"budget_per_window\":", 21);
 	if (i->budget > 0)
-		bprintf(b, "%llu", (unsigned long long)i->budget);
+		buf_printf(b, "%llu", (unsigned long long)i->budget);
 	else
 		buf_append(b, "null", 4);
-	bprintf(b, ",\"paused\":%s,\"paused_ms\":%llu,\"paused_until\":",
+	buf_printf(b, ",\"paused\":%s,\"paused_ms\":%llu,\"paused_until\":",
 	    i->paused_until_ms != 0 ? "true" : "false",
 	    (unsigned long long)(i->paused_until_ms != 0 ?
 	    i->paused_until_ms - sc->v->now_ms : 0));
 	jtime(b, sc->v, i->paused_until_ms);
 	buf_append(b, ",\"last_429\":", 12);
 	jtime(b, sc->v, i->last_429_ms);
-	bprintf(b, ",\"totals\":{\"requests\":%llu,\"upstream\":%llu,"
+	buf_printf(b, ",\"totals\":{\"requests\":%llu,\"upstream\":%llu,"
 	    "\"throttled\":%llu,\"absorbed_429\":%llu,\"retries\":%llu,"
 	    "\"errors\":%llu}}",
 	    (unsigned long long)t.requests, (unsigned long long)t.upstream,
@@ -131,7 +112,7 @@ render_status(const struct admin_view *v, struct buf *b)
 {
 	struct status_ctx	 sc = { b, v, 1 };
 
-	bprintf(b, "{\"version\":\"%s\",\"uptime_s\":%.3f,\"draining\":%s,"
+	buf_printf(b, "{\"version\":\"%s\",\"uptime_s\":%.3f,\"draining\":%s,"
 	    "\"listen\":", PACKAGE_VERSION,
 	    (double)(v->now_ms - v->started_ms) / 1000.0,
 	    v->draining ? "true" : "false");
@@ -140,7 +121,7 @@ render_status(const struct admin_view *v, struct buf *b)
 	jstr(b, v->cfg->upstream);
 	buf_append(b, ",\"login_upstream\":", 18);
 	jstr(b, v->cfg->login_upstream);
-	bprintf(b, ",\"pending\":%llu,\"queued\":%llu,\"inflight\":%llu,"
+	buf_printf(b, ",\"pending\":%llu,\"queued\":%llu,\"inflight\":%llu,"
 	    "\"tenants\":{", (unsigned long long)v->pending,
 	    (unsigned long long)sched_queued(v->sched),
 	    (unsigned long long)sched_inflight(v->sched));
@@ -178,24 +159,24 @@ render_process(const struct admin_view *v, struct buf *b)
 		closedir(d);
 		fds -= 3;	/* ".", ".." and the DIR's own fd */
 	}
-	bprintf(b, "# HELP process_cpu_seconds_total User and system CPU "
+	buf_printf(b, "# HELP process_cpu_seconds_total User and system CPU "
 	    "time spent.\n# TYPE process_cpu_seconds_total counter\n"
 	    "process_cpu_seconds_total %.2f\n",
 	    tick > 0 ? (double)(utime + stime) / (double)tick : 0.0);
-	bprintf(b, "# HELP process_resident_memory_bytes Resident memory "
+	buf_printf(b, "# HELP process_resident_memory_bytes Resident memory "
 	    "size.\n# TYPE process_resident_memory_bytes gauge\n"
 	    "process_resident_memory_bytes %ld\n", rss_pages * page);
-	bprintf(b, "# HELP process_open_fds Open file descriptors.\n"
+	buf_printf(b, "# HELP process_open_fds Open file descriptors.\n"
 	    "# TYPE process_open_fds gauge\nprocess_open_fds %d\n", fds);
-	bprintf(b, "# HELP process_start_time_seconds Start time since the "
+	buf_printf(b, "# HELP process_start_time_seconds Start time since the "
 	    "epoch.\n# TYPE process_start_time_seconds gauge\n"
 	    "process_start_time_seconds %.3f\n",
 	    (double)(v->wall_ms - (int64_t)(v->now_ms - v->started_ms)) /
 	    1000.0);
-	bprintf(b, "# HELP weir_pending Calls accepted and not yet "
+	buf_printf(b, "# HELP weir_pending Calls accepted and not yet "
 	    "answered.\n# TYPE weir_pending gauge\nweir_pending %llu\n",
 	    (unsigned long long)v->pending);
-	bprintf(b, "# HELP weir_draining 1 while weir drains before "
+	buf_printf(b, "# HELP weir_draining 1 while weir drains before "
 	    "stopping.\n# TYPE weir_draining gauge\nweir_draining %d\n",
 	    v->draining);
 }
@@ -243,13 +224,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		bprintf(&b, "{\"message\":\"the admin endpoints answer GET "
+		buf_printf(&b, "{\"message\":\"the admin endpoints answer GET "
 		    "only\",\"code\":\"weir.method_not_allowed\","
 		    "\"status\":405}\n");
 		return reply(conn, 405, "application/json", &b);
 	}
 	if (strcmp(url, "/healthz") == 0) {
-		bprintf(&b, "%s\n", v->draining ? "draining" : "ok");
+		buf_printf(&b, "%s\n", v->draining ? "draining" : "ok");
 		return reply(conn, v->draining ? 503 : 200,
 		    "text/plain; charset=utf-8", &b);
 	}
@@ -268,7 +249,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		buf_append(&b, admin_page_html, strlen(admin_page_html));
 		return reply(conn, 200, "text/html; charset=utf-8", &b);
 	}
-	bprintf(&b, "{\"message\":\"no such admin endpoint; try /healthz, "
+	buf_printf(&b, "{\"message\":\"no such admin endpoint; try /healthz, "
 	    "/metrics, /status or /\",\"code\":\"weir.not_found\","
 	    "\"status\":404}\n");
 	return reply(conn, 404, "application/json", &b);

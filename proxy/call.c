@@ -1,6 +1,8 @@
 /*
  * call.c - the call object; see call.h.  Touches nothing but memory.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,33 @@ buf_append(struct buf *b, const void *data, size_t len)
 	}
 	memcpy(b->p + b->len, data, len);
 	b->len = need;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 room;
+	int	 n;
+
+	for (;;) {
+		room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->p != NULL ? b->p + b->len : NULL, room, fmt,
+		    ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		/* Grow to fit, then format again. */
+		b->cap = b->cap == 0 ? 1024 : b->cap;
+		while (b->cap - b->len <= (size_t)n)
+			b->cap *= 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
 }
 
 void

@@ -41,6 +41,9 @@ struct buf {
 };
 
 void	buf_append(struct buf *, const void *, size_t);
+/* Append printf-style text (never truncated). */
+void	buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	buf_free(struct buf *);
 
 struct call {

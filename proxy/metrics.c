@@ -266,40 +266,21 @@ by_score(const void *a, const void *b)
 }
 
 static void
-printfb(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-printfb(struct buf *b, const char *fmt, ...)
-{
-	char	 line[512];
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n :
-		    sizeof(line) - 1);
-}
-
-static void
 render_hist(struct buf *b, const char *name, const char *help,
     const struct hist *h)
 {
 	uint64_t	 cum = 0;
 	int		 i;
 
-	printfb(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (i = 0; i < NBUCKETS_H; i++) {
 		cum += h->bucket[i];
-		printfb(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+		buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
 		    (unsigned long long)cum);
 	}
-	printfb(b, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+	buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name,
 	    (unsigned long long)h->count);
-	printfb(b, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name,
+	buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name,
 	    (unsigned long long)h->count);
 }
 
@@ -366,60 +347,60 @@ metrics_render(const struct metrics *m, const struct sched *s,
 		nlab++;
 	}
 
-	printfb(b, "# HELP weir_requests_total Calls answered to clients, "
+	buf_printf(b, "# HELP weir_requests_total Calls answered to clients, "
 	    "by tenant and status (499: the client went away).\n"
 	    "# TYPE weir_requests_total counter\n");
 	for (i = 0; i < nlab; i++)
 		for (k = 0; lab[i].mt != NULL && k < NCODES &&
 		    lab[i].mt->req[k].n > 0; k++)
-			printfb(b, "weir_requests_total{tenant=\"%s\","
+			buf_printf(b, "weir_requests_total{tenant=\"%s\","
 			    "code=\"%d\"} %llu\n", lab[i].name,
 			    lab[i].mt->req[k].code,
 			    (unsigned long long)lab[i].mt->req[k].n);
-	printfb(b, "# HELP weir_upstream_requests_total Upstream attempts, by "
+	buf_printf(b, "# HELP weir_upstream_requests_total Upstream attempts, by "
 	    "tenant and status (0: no HTTP answer).\n"
 	    "# TYPE weir_upstream_requests_total counter\n");
 	for (i = 0; i < nlab; i++)
 		for (k = 0; lab[i].mt != NULL && k < NCODES &&
 		    lab[i].mt->up[k].n > 0; k++)
-			printfb(b, "weir_upstream_requests_total{tenant=\"%s\","
+			buf_printf(b, "weir_upstream_requests_total{tenant=\"%s\","
 			    "code=\"%d\"} %llu\n", lab[i].name,
 			    lab[i].mt->up[k].code,
 			    (unsigned long long)lab[i].mt->up[k].n);
-	printfb(b, "# HELP weir_429_absorbed_total Upstream 429s retried, "
+	buf_printf(b, "# HELP weir_429_absorbed_total Upstream 429s retried, "
 	    "that the caller never saw.\n"
 	    "# TYPE weir_429_absorbed_total counter\n");
 	for (i = 0; i < nlab; i++)
-		printfb(b, "weir_429_absorbed_total{tenant=\"%s\"} %llu\n",
+		buf_printf(b, "weir_429_absorbed_total{tenant=\"%s\"} %llu\n",
 		    lab[i].name, (unsigned long long)(lab[i].mt != NULL ?
 		    lab[i].mt->absorbed : 0));
-	printfb(b, "# HELP weir_retries_total Upstream retries, by tenant and "
+	buf_printf(b, "# HELP weir_retries_total Upstream retries, by tenant and "
 	    "reason.\n# TYPE weir_retries_total counter\n");
 	for (i = 0; i < nlab; i++)
 		for (k = 0; k < 3; k++)
-			printfb(b, "weir_retries_total{tenant=\"%s\","
+			buf_printf(b, "weir_retries_total{tenant=\"%s\","
 			    "reason=\"%s\"} %llu\n", lab[i].name, reasons[k],
 			    (unsigned long long)(lab[i].mt != NULL ?
 			    lab[i].mt->retries[k] : 0));
-	printfb(b, "# HELP weir_queue_depth Calls waiting in the tenant's "
+	buf_printf(b, "# HELP weir_queue_depth Calls waiting in the tenant's "
 	    "queue.\n# TYPE weir_queue_depth gauge\n");
 	for (i = 0; i < nlab; i++)
-		printfb(b, "weir_queue_depth{tenant=\"%s\"} %llu\n",
+		buf_printf(b, "weir_queue_depth{tenant=\"%s\"} %llu\n",
 		    lab[i].name, (unsigned long long)lab[i].info.queued);
-	printfb(b, "# HELP weir_inflight Calls of the tenant under way "
+	buf_printf(b, "# HELP weir_inflight Calls of the tenant under way "
 	    "upstream.\n# TYPE weir_inflight gauge\n");
 	for (i = 0; i < nlab; i++)
-		printfb(b, "weir_inflight{tenant=\"%s\"} %llu\n",
+		buf_printf(b, "weir_inflight{tenant=\"%s\"} %llu\n",
 		    lab[i].name, (unsigned long long)lab[i].info.inflight);
-	printfb(b, "# HELP weir_tenant_rate Calls per second the tenant is "
+	buf_printf(b, "# HELP weir_tenant_rate Calls per second the tenant is "
 	    "paced at now.\n# TYPE weir_tenant_rate gauge\n");
 	for (i = 0; i < nlab; i++)
-		printfb(b, "weir_tenant_rate{tenant=\"%s\"} %.6g\n",
+		buf_printf(b, "weir_tenant_rate{tenant=\"%s\"} %.6g\n",
 		    lab[i].name, lab[i].info.rate_per_s);
-	printfb(b, "# HELP weir_tenant_paused 1 while the tenant is paused "
+	buf_printf(b, "# HELP weir_tenant_paused 1 while the tenant is paused "
 	    "after a 429.\n# TYPE weir_tenant_paused gauge\n");
 	for (i = 0; i < nlab; i++)
-		printfb(b, "weir_tenant_paused{tenant=\"%s\"} %d\n",
+		buf_printf(b, "weir_tenant_paused{tenant=\"%s\"} %d\n",
 		    lab[i].name, lab[i].info.paused_until_ms != 0);
 	free(lab);
 	render_hist(b, "weir_queue_wait_seconds",
@@ -427,9 +408,9 @@ metrics_render(const struct metrics *m, const struct sched *s,
 	    &m->queue_wait);
 	render_hist(b, "weir_upstream_duration_seconds",
 	    "Duration of upstream attempts.", &m->upstream);
-	printfb(b, "# HELP weir_tenants Tenants weir is tracking.\n"
+	buf_printf(b, "# HELP weir_tenants Tenants weir is tracking.\n"
 	    "# TYPE weir_tenants gauge\nweir_tenants %u\n", sched_tenants(s));
-	printfb(b, "# HELP weir_queued Calls waiting in all queues.\n"
+	buf_printf(b, "# HELP weir_queued Calls waiting in all queues.\n"
 	    "# TYPE weir_queued gauge\nweir_queued %llu\n",
 	    (unsigned long long)sched_queued(s));
 	free(rs.v);
