@@ -18,10 +18,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 WEIR_BIN=${WEIR_BIN:-$top_srcdir/proxy/weir}
 FAKEUP_BIN=${FAKEUP_BIN:-$top_srcdir/tests/fake/fakeup}
-weir_bin=$WEIR_BIN	# survives the WEIR_* clean-up below
 START_TIMEOUT=10	# seconds for a process to say where it listens
 WAIT_TIMEOUT=15		# seconds for the traffic to show in /status
 BROWSER_TIMEOUT=90	# seconds for one Chromium run
@@ -58,57 +58,19 @@ bail() {
 	exit 0		# the TAP above says what failed
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-page.XXXXXX") || exit 1
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 60; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+scratch page 60
 
 for bin in "$WEIR_BIN" "$FAKEUP_BIN"; do
 	[ -x "$bin" ] || bail "$bin is not built (run make check)"
 done
 
-# wait_for FILE REGEX PID: poll until FILE has a line matching the extended
-# REGEX, print its first capture group; fail if PID dies or time runs out.
-wait_for() {
-	local file=$1 re=$2 pid=$3 i line
-	for ((i = 0; i < START_TIMEOUT * 20; i++)); do
-		line=$(grep -m1 -oE "$re" "$file" 2>/dev/null)
-		if [ -n "$line" ]; then
-			[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 "$FAKEUP_BIN" --limit 3 --window-s 3 >"$tmp/fake.out" 2>"$tmp/fake.err" &
 pids+=($!)
 fake_port=$(wait_for "$tmp/fake.out" '^port ([0-9]+)$' $!) ||
     bail "fakeup did not print its port"
-(
-	for v in $(compgen -e | grep '^WEIR_'); do unset "$v"; done
-	exec env WEIR_ADMIN_LISTEN=127.0.0.1:0 WEIR_RATE=4/s WEIR_BURST=4 \
-	    WEIR_DRAIN_TIMEOUT=1s "$weir_bin" -c /dev/null -l 127.0.0.1:0 \
-	    -u "http://127.0.0.1:$fake_port" -L "http://127.0.0.1:$fake_port"
-) >"$tmp/weir.out" 2>"$tmp/weir.log" &
-weir_pid=$!
-pids+=($weir_pid)
+spawn_weir weir /dev/null "$fake_port" "$fake_port" \
+    WEIR_ADMIN_LISTEN=127.0.0.1:0 WEIR_RATE=4/s WEIR_BURST=4 \
+    WEIR_DRAIN_TIMEOUT=1s
 port=$(wait_for "$tmp/weir.log" '"listening on 127\.0\.0\.1:([0-9]+)"' $weir_pid) ||
     bail "weir did not log \"listening on 127.0.0.1:PORT\""
 admin=$(wait_for "$tmp/weir.log" 'admin listening on (127\.0\.0\.1:[0-9]+)' $weir_pid) ||

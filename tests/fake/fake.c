@@ -132,21 +132,33 @@ fake_buf_adds(struct fake_buf *b, const char *s)
 	fake_buf_add(b, s, strlen(s));
 }
 
+/* vasprintf() that aborts on failure; returns the length. */
+static size_t	fake_vasprintf(char **, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
+static size_t
+fake_vasprintf(char **s, const char *fmt, va_list ap)
+{
+	int	 n;
+
+	if ((n = vasprintf(s, fmt, ap)) == -1) {
+		fprintf(stderr, "fake: out of memory\n");
+		abort();
+	}
+	return (size_t)n;
+}
+
 void
 fake_buf_printf(struct fake_buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*s;
-	int	 n;
+	size_t	 n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = fake_vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n == -1) {
-		fprintf(stderr, "fake: out of memory\n");
-		abort();
-	}
-	fake_buf_add(b, s, (size_t)n);
+	fake_buf_add(b, s, n);
 	free(s);
 }
 
@@ -353,18 +365,14 @@ fake_reply_printf(struct fake_reply *rp, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*s;
-	int	 n;
+	size_t	 n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = fake_vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n == -1) {
-		fprintf(stderr, "fake: out of memory\n");
-		abort();
-	}
 	free(rp->body);
 	rp->body = (unsigned char *)s;
-	rp->body_len = (size_t)n;
+	rp->body_len = n;
 }
 
 static void

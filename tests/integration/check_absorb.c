@@ -23,15 +23,6 @@
 static struct fake	*api, *login;
 static struct h_weir	 W;
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const char genesys_429_fmt[] =
     "{\"message\":\"Rate limit exceeded the maximum. Retry the request in "
     "[%d] seconds\",\"code\":\"too.many.requests.retry.after\",\"status\":"
@@ -84,7 +75,7 @@ rate_limited(const struct fake_req *req, struct fake_reply *rp, void *arg)
 {
 	const char	*auth = fake_req_header(req, "Authorization");
 	const char	*id = fake_req_header(req, "X-Request-Id");
-	uint64_t	 now = mono_ms();
+	uint64_t	 now = h_mono_ms();
 	int		 i;
 
 	(void)arg;
@@ -154,8 +145,7 @@ start(fake_handler h, void *arg, const char *const *env)
 	login = fake_start(NULL, NULL);
 	ck_assert_ptr_nonnull(api);
 	ck_assert_ptr_nonnull(login);
-	if (h_start(&W, fake_port(api), fake_port(login), NULL, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, fake_port(api), fake_port(login), NULL, env);
 }
 
 static void
@@ -410,7 +400,7 @@ START_TEST(deadlines_hold)
 	start(scripted, &s, env);
 	/* The upstream says 30 s; the caller allows 1 s: it gets the 429
 	 * now, body untouched, Retry-After recomputed. */
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
 	ck_assert_int_eq(r.status, 429);
@@ -431,7 +421,7 @@ START_TEST(deadlines_hold)
 	h_resp_free(&r);
 	ck_assert_uint_eq(fake_nreqs(api), 1);
 	/* neither call was held anywhere near the upstream's 30 s */
-	ck_assert_uint_lt(mono_ms() - t0, 5000);
+	ck_assert_uint_lt(h_mono_ms() - t0, 5000);
 }
 END_TEST
 
@@ -508,8 +498,7 @@ START_TEST(tenants_follow_the_oauth_client)
 
 	api = fake_start(fake_echo, NULL);
 	login = fake_start(token_issuer, NULL);
-	ck_assert_int_eq(h_start(&W, fake_port(api), fake_port(login), NULL,
-	    env), 0);
+	h_start_or_abort(&W, fake_port(api), fake_port(login), NULL, env);
 	/* the login call is queued and absorbed like any other */
 	login_429_once = 1;
 	memset(&r, 0, sizeof(r));

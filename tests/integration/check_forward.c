@@ -47,12 +47,7 @@ api_dispatch(const struct fake_req *req, struct fake_reply *rp, void *arg)
 static void
 start_weir(uint16_t api_port, const char *const *env)
 {
-	char	*log;
-
-	if (h_start(&W, api_port, fake_port(login), NULL, env) == -1) {
-		log = h_stderr_contents(&W);
-		ck_abort_msg("weir did not start: %s", log);
-	}
+	h_start_or_abort(&W, api_port, fake_port(login), NULL, env);
 }
 
 /* Restart weir with base_env plus extra ("K=V", NULL-terminated). */
@@ -191,15 +186,6 @@ random_bytes(size_t n, uint64_t seed)
 			p[i] = 0;
 	}
 	return p;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Handlers. */
@@ -629,7 +615,7 @@ START_TEST(test_expect_100)
 	    .body = body, .body_len = n, .has_body = 1, .expect_100 = 1 };
 	struct h_resp	 r;
 	struct fake_req	*u;
-	uint64_t	 t0 = mono_ms();
+	uint64_t	 t0 = h_mono_ms();
 
 	api_handler = h_body_echo;
 	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
@@ -637,8 +623,8 @@ START_TEST(test_expect_100)
 	ck_assert_uint_eq(r.body_len, n);
 	ck_assert_msg(memcmp(r.body, body, n) == 0, "client body differs");
 	/* weir said 100 Continue rather than make curl wait 1 s for it. */
-	ck_assert_msg(mono_ms() - t0 < 900, "took %llu ms",
-	    (unsigned long long)(mono_ms() - t0));
+	ck_assert_msg(h_mono_ms() - t0 < 900, "took %llu ms",
+	    (unsigned long long)(h_mono_ms() - t0));
 	u = got(api, 0);
 	ck_assert_uint_eq(u->body_len, n);
 	ck_assert_msg(memcmp(u->body, body, n) == 0, "upstream body differs");
@@ -1146,13 +1132,13 @@ START_TEST(test_upstream_unreachable)
 	uint64_t	 t0;
 
 	restart_weir(h_closed_port(), NULL);
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	ck_assert_int_eq(do_req("GET", "/api/v2/down", NULL, &r), 0);
 	assert_weir_error(&r, 502);
 	assert_code(&r, "weir.upstream_unreachable");
 	ck_assert_ptr_nonnull(h_resp_header(&r, "X-Request-Id"));
-	ck_assert_msg(mono_ms() - t0 < 5000, "took %llu ms",
-	    (unsigned long long)(mono_ms() - t0));
+	ck_assert_msg(h_mono_ms() - t0 < 5000, "took %llu ms",
+	    (unsigned long long)(h_mono_ms() - t0));
 	ck_assert_uint_eq(fake_nreqs(api), 0);
 	ck_assert_uint_eq(fake_nreqs(login), 0);
 	h_resp_free(&r);
@@ -1170,9 +1156,9 @@ START_TEST(test_upstream_timeout)
 
 	api_handler = h_hang;
 	restart_weir(fake_port(api), env);
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	ck_assert_int_eq(do_req("GET", "/api/v2/slow", NULL, &r), 0);
-	dt = mono_ms() - t0;
+	dt = h_mono_ms() - t0;
 	assert_weir_error(&r, 504);
 	assert_code(&r, "weir.upstream_timeout");
 	ck_assert_ptr_nonnull(h_resp_header(&r, "X-Request-Id"));

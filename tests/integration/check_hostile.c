@@ -35,40 +35,15 @@
 static struct fake	*api, *login;
 static struct h_weir	 W;
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-nap_ms(unsigned ms)
-{
-	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Raw client connections. */
 
 static int
 conn_open(uint16_t port)
 {
-	struct sockaddr_in	 sin;
-	int			 fd;
+	int	 fd;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ne(fd, -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-	    "connect: %s", strerror(errno));
+	fd = h_connect_loopback(port);
+	ck_assert_msg(fd != -1, "connect: %s", strerror(errno));
 	return fd;
 }
 
@@ -80,11 +55,11 @@ static size_t
 conn_send(int fd, const void *p, size_t len, unsigned timeout_ms)
 {
 	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
-	uint64_t	 end = mono_ms() + timeout_ms;
+	uint64_t	 end = h_mono_ms() + timeout_ms;
 	size_t		 done = 0;
 	ssize_t		 n;
 
-	while (done < len && mono_ms() < end) {
+	while (done < len && h_mono_ms() < end) {
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
 		n = send(fd, (const char *)p + done, len - done,
@@ -113,13 +88,13 @@ conn_drain(int fd, unsigned timeout_ms, struct got *g)
 {
 	struct fake_buf	 b = { 0 };
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
-	uint64_t	 t0 = mono_ms(), end = t0 + timeout_ms, now;
+	uint64_t	 t0 = h_mono_ms(), end = t0 + timeout_ms, now;
 	char		 tmp[16384];
 	ssize_t		 n;
 
 	memset(g, 0, sizeof(*g));
 	fake_buf_add(&b, "", 0);
-	while ((now = mono_ms()) < end) {
+	while ((now = h_mono_ms()) < end) {
 		if (poll(&pfd, 1, (int)(end - now)) <= 0)
 			continue;
 		n = recv(fd, tmp, sizeof(tmp), 0);
@@ -131,7 +106,7 @@ conn_drain(int fd, unsigned timeout_ms, struct got *g)
 		}
 		fake_buf_add(&b, tmp, (size_t)n);
 	}
-	g->ms = mono_ms() - t0;
+	g->ms = h_mono_ms() - t0;
 	g->bytes = b.p;
 	g->len = b.len;
 }
@@ -156,7 +131,7 @@ read_one_response(int fd, unsigned timeout_ms)
 {
 	struct fake_buf	 b = { 0 };
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
-	uint64_t	 end = mono_ms() + timeout_ms, now;
+	uint64_t	 end = h_mono_ms() + timeout_ms, now;
 	const char	*hend, *cl;
 	char		 tmp[16384];
 	size_t		 want;
@@ -164,7 +139,7 @@ read_one_response(int fd, unsigned timeout_ms)
 	int		 status = 0;
 
 	fake_buf_add(&b, "", 0);
-	while ((now = mono_ms()) < end) {
+	while ((now = h_mono_ms()) < end) {
 		if ((hend = strstr(b.p, "\r\n\r\n")) != NULL) {
 			cl = strcasestr(b.p, "\r\nContent-Length:");
 			want = cl != NULL && cl < hend ?
@@ -186,36 +161,6 @@ read_one_response(int fd, unsigned timeout_ms)
 
 /* Checks on answers. */
 
-/* weir's own error: status, JSON {message, code, status, contextId} and
- * the request id header, the same id in both. */
-static void
-assert_weir_error(const struct h_resp *r, int status, const char *code)
-{
-	const char	*ct, *id;
-	char		 v[512];
-
-	ck_assert_msg(r->status == status, "status %d, expected %d; body: %s",
-	    r->status, status, r->body);
-	ct = h_resp_header(r, "Content-Type");
-	ck_assert_msg(ct != NULL && strstr(ct, "application/json") != NULL,
-	    "Content-Type %s", ct ? ct : "(none)");
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "code",
-	    v, sizeof(v)) == 3, "no code in %s", r->body);
-	ck_assert_str_eq(v, code);
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "status",
-	    v, sizeof(v)) == 4, "no status in %s", r->body);
-	ck_assert_int_eq(atoi(v), status);
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len,
-	    "message", v, sizeof(v)) == 3 && v[0] != '\0',
-	    "no message in %s", r->body);
-	id = h_resp_header(r, "X-Request-Id");
-	ck_assert_msg(id != NULL && h_is_uuid4(id), "request id %s",
-	    id ? id : "(none)");
-	ck_assert_int_eq(h_json_get((const char *)r->body, r->body_len,
-	    "contextId", v, sizeof(v)), 3);
-	ck_assert_str_eq(v, id);
-}
-
 /* A weir error that came over a raw connection, which then closed. */
 static void
 assert_raw_error(const struct got *g, int status, const char *code)
@@ -227,7 +172,7 @@ assert_raw_error(const struct got *g, int status, const char *code)
 	ck_assert_msg(h_parse_response(g->bytes, g->len, &r) == 0,
 	    "no HTTP answer: \"%s\"", g->bytes);
 	if (code != NULL)
-		assert_weir_error(&r, status, code);
+		h_assert_weir_error(&r, status, code);
 	else
 		ck_assert_msg(r.status == status, "status %d, expected %d",
 		    r.status, status);
@@ -280,7 +225,7 @@ status_num(const char *doc, const char *key)
 static void
 assert_idle(unsigned timeout_ms)
 {
-	uint64_t	 end = mono_ms() + timeout_ms;
+	uint64_t	 end = h_mono_ms() + timeout_ms;
 	char		*doc;
 	long		 q, i, p;
 
@@ -289,10 +234,10 @@ assert_idle(unsigned timeout_ms)
 		q = status_num(doc, "queued");
 		i = status_num(doc, "inflight");
 		p = status_num(doc, "pending");
-		if ((q == 0 && i == 0 && p == 0) || mono_ms() >= end)
+		if ((q == 0 && i == 0 && p == 0) || h_mono_ms() >= end)
 			break;
 		free(doc);
-		nap_ms(20);
+		h_nap_ms(20);
 	}
 	ck_assert_msg(q == 0 && i == 0 && p == 0, "not idle: %s", doc);
 	free(doc);
@@ -336,33 +281,6 @@ rss_kb(pid_t pid)
 	return kb;
 }
 
-/*
- * The first access line with needle in it (free it), or NULL.  weir
- * writes access lines once per loop pass: wait for it a little.
- */
-static char *
-access_line(const char *needle)
-{
-	char		*log, *out = NULL;
-	const char	*p, *start, *end;
-
-	(void)h_wait_stderr(&W, needle, 2000);
-	log = h_stderr_contents(&W);
-	for (p = log; (p = strstr(p, needle)) != NULL; p++) {
-		for (start = p; start > log && start[-1] != '\n'; start--)
-			;
-		if ((end = strchr(p, '\n')) == NULL)
-			end = p + strlen(p);
-		if (memmem(start, (size_t)(end - start), "\"msg\":\"access\"",
-		    14) != NULL) {
-			out = fake_strndup(start, (size_t)(end - start));
-			break;
-		}
-	}
-	free(log);
-	return out;
-}
-
 /* Fixtures. */
 
 static void
@@ -372,8 +290,7 @@ start(const char *const *env)
 	login = fake_start(fake_echo, NULL);
 	ck_assert_ptr_nonnull(api);
 	ck_assert_ptr_nonnull(login);
-	if (h_start(&W, fake_port(api), fake_port(login), NULL, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, fake_port(api), fake_port(login), NULL, env);
 }
 
 static void
@@ -592,7 +509,7 @@ START_TEST(max_connections_refuses_the_ninth)
 			break;
 		}
 		h_resp_free(&r);
-		nap_ms(20);
+		h_nap_ms(20);
 	}
 	ck_assert_int_lt(i, 100);
 	assert_serving();
@@ -614,14 +531,14 @@ served_meanwhile(void *arg)
 	int		 i;
 
 	for (i = 0; i < 5; i++) {
-		t0 = mono_ms();
+		t0 = h_mono_ms();
 		if (h_request(W.port, &q, &r) == 0 && r.status == 200) {
-			if (mono_ms() - t0 > *ms)
-				*ms = mono_ms() - t0;
+			if (h_mono_ms() - t0 > *ms)
+				*ms = h_mono_ms() - t0;
 		} else
 			*ms = 999999;
 		h_resp_free(&r);
-		nap_ms(100);
+		h_nap_ms(100);
 	}
 	return NULL;
 }
@@ -641,7 +558,7 @@ START_TEST(stalled_clients_are_cut_off)
 	start(env);
 	a = conn_open(W.port);
 	b = conn_open(W.port);
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	conn_send(a, half_head, sizeof(half_head) - 1, 1000);
 	conn_send(b, short_body, sizeof(short_body) - 1, 1000);
 	/* another client is served without delay in the meantime */
@@ -651,10 +568,10 @@ START_TEST(stalled_clients_are_cut_off)
 	pthread_join(th, NULL);
 	close(a);
 	close(b);
-	ck_assert_msg(g1.eof && g1.ms + 100 >= 900 && mono_ms() - t0 < 4000,
+	ck_assert_msg(g1.eof && g1.ms + 100 >= 900 && h_mono_ms() - t0 < 4000,
 	    "half head: eof %d after %llu ms", g1.eof,
 	    (unsigned long long)g1.ms);
-	ck_assert_msg(g2.eof && mono_ms() - t0 < 4000,
+	ck_assert_msg(g2.eof && h_mono_ms() - t0 < 4000,
 	    "short body: eof %d after %llu ms", g2.eof,
 	    (unsigned long long)g2.ms);
 	/* neither stalled client got a success */
@@ -697,20 +614,20 @@ START_TEST(hang_up_while_queued_is_499_and_never_sent)
 	/* the second waits for the next one, a minute away */
 	fd = conn_open(W.port);
 	conn_send(fd, req, sizeof(req) - 1, 1000);
-	end = mono_ms() + 3000;
+	end = h_mono_ms() + 3000;
 	for (;;) {
 		doc = admin_status();
-		if (status_num(doc, "queued") == 1 || mono_ms() > end)
+		if (status_num(doc, "queued") == 1 || h_mono_ms() > end)
 			break;
 		free(doc);
-		nap_ms(10);
+		h_nap_ms(10);
 	}
 	ck_assert_msg(status_num(doc, "queued") == 1, "%s", doc);
 	free(doc);
 	close(fd);
 	/* weir notices at once, logs 499, and takes the call out */
 	ck_assert_int_eq(h_wait_stderr(&W, "\"status\":499", 2000), 0);
-	line = access_line("\"request_id\":\"gone-while-queued\"");
+	line = h_access_line(&W, "\"request_id\":\"gone-while-queued\"");
 	ck_assert_ptr_nonnull(line);
 	ck_assert_ptr_nonnull(strstr(line, "\"status\":499"));
 	ck_assert_ptr_nonnull(strstr(line, "\"attempts\":0"));
@@ -788,19 +705,19 @@ su_conn(void *arg)
 		su.nslow += slow;
 		pthread_mutex_unlock(&su.mtx);
 		if (slow) {
-			t0 = mono_ms();
-			while (mono_ms() - t0 < 3000 && !su_stopping()) {
+			t0 = h_mono_ms();
+			while (h_mono_ms() - t0 < 3000 && !su_stopping()) {
 				if (poll(&pfd, 1, 20) <= 0)
 					continue;
 				n = recv(fd, tmp, sizeof(tmp), MSG_PEEK);
 				if (n <= 0) {
 					pthread_mutex_lock(&su.mtx);
 					su.ngone++;
-					su.gone_after_ms = (int)(mono_ms() - t0);
+					su.gone_after_ms = (int)(h_mono_ms() - t0);
 					pthread_mutex_unlock(&su.mtx);
 					goto out;
 				}
-				nap_ms(20);
+				h_nap_ms(20);
 			}
 			if (su_stopping())
 				break;
@@ -842,19 +759,8 @@ su_accept(void *arg)
 static void
 su_start(void)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof(sin);
-
-	su.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	su.lfd = h_listen_loopback(&su.port);
 	ck_assert_int_ne(su.lfd, -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(su.lfd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
-	ck_assert_int_eq(listen(su.lfd, 64), 0);
-	getsockname(su.lfd, (struct sockaddr *)&sin, &slen);
-	su.port = ntohs(sin.sin_port);
 	pthread_create(&su.acceptor, NULL, su_accept, NULL);
 }
 
@@ -905,29 +811,28 @@ START_TEST(hang_up_while_in_flight_drops_the_upstream_call)
 	int		 fd;
 
 	su_start();
-	if (h_start(&W, su.port, su.port, NULL, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, su.port, su.port, NULL, env);
 	fd = conn_open(W.port);
 	conn_send(fd, req, sizeof(req) - 1, 1000);
 	/* the call is out upstream */
-	end = mono_ms() + 3000;
-	while (su_get(&su.nslow) == 0 && mono_ms() < end)
-		nap_ms(5);
+	end = h_mono_ms() + 3000;
+	while (su_get(&su.nslow) == 0 && h_mono_ms() < end)
+		h_nap_ms(5);
 	ck_assert_int_eq(su_get(&su.nslow), 1);
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	close(fd);
 	/* weir logs 499 long before the upstream's 3 s */
 	ck_assert_int_eq(h_wait_stderr(&W, "\"status\":499", 1500), 0);
-	ck_assert_msg(mono_ms() - t0 < 1500, "499 after %llu ms",
-	    (unsigned long long)(mono_ms() - t0));
-	line = access_line("\"request_id\":\"gone-in-flight\"");
+	ck_assert_msg(h_mono_ms() - t0 < 1500, "499 after %llu ms",
+	    (unsigned long long)(h_mono_ms() - t0));
+	line = h_access_line(&W, "\"request_id\":\"gone-in-flight\"");
 	ck_assert_ptr_nonnull(line);
 	ck_assert_ptr_nonnull(strstr(line, "\"status\":499"));
 	free(line);
 	/* and drops the upstream call: the upstream sees weir leave */
-	end = mono_ms() + 1500;
-	while (su_get(&su.ngone) == 0 && mono_ms() < end)
-		nap_ms(5);
+	end = h_mono_ms() + 1500;
+	while (su_get(&su.ngone) == 0 && h_mono_ms() < end)
+		h_nap_ms(5);
 	ck_assert_msg(su_get(&su.ngone) == 1, "the upstream connection stayed "
 	    "open (gone %d)", su_get(&su.ngone));
 	ck_assert_int_lt(su_get(&su.gone_after_ms), 1500);

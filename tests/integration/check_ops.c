@@ -41,15 +41,6 @@ static struct h_weir	 W;
 static uint16_t		 aport;		/* the admin listener */
 static char		 conf_path[256];	/* a test's config file, or "" */
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int64_t
 wall_ms(void)
 {
@@ -57,15 +48,6 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-nap_ms(unsigned ms)
-{
-	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* "2026-01-02T03:04:05.678Z" as epoch ms, or -1. */
@@ -120,8 +102,7 @@ start(fake_handler h, void *arg, const char *const *args,
 	login = fake_start(NULL, NULL);
 	ck_assert_ptr_nonnull(api);
 	ck_assert_ptr_nonnull(login);
-	if (h_start(&W, fake_port(api), fake_port(login), args, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, fake_port(api), fake_port(login), args, env);
 	aport = h_admin_port(&W);
 	ck_assert_msg(aport != 0, "no admin listener: %s",
 	    h_stderr_contents(&W));
@@ -213,7 +194,7 @@ caller_run(void *arg)
 
 	snprintf(hdr, sizeof(hdr), "X-Weir-Tenant: %s", c->tenant);
 	c->rc = h_request(W.port, &q, &c->r);
-	c->done_ms = mono_ms();
+	c->done_ms = h_mono_ms();
 	return NULL;
 }
 
@@ -252,19 +233,12 @@ callers_free(struct caller *c, int n)
 static int
 connect_errno(uint16_t port)
 {
-	struct sockaddr_in	 a;
-	int			 s, e = 0;
+	int	 s;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ne(s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
-	    -1);
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) == -1)
-		e = errno;
+	if ((s = h_connect_loopback(port)) == -1)
+		return errno;
 	close(s);
-	return e;
+	return 0;
 }
 
 /* Has weir exited?  Leaves it for h_stop() to reap (WNOWAIT). */
@@ -435,7 +409,7 @@ static void
 wait_tnum(const char *tenant, const char *key, const char *sub, double min,
     unsigned timeout_ms)
 {
-	uint64_t	 end = mono_ms() + timeout_ms;
+	uint64_t	 end = h_mono_ms() + timeout_ms;
 	struct status	 s;
 	double		 v;
 
@@ -446,13 +420,13 @@ wait_tnum(const char *tenant, const char *key, const char *sub, double min,
 			status_free(&s);
 			return;
 		}
-		if (mono_ms() >= end)
+		if (h_mono_ms() >= end)
 			ck_abort_msg("waited %u ms for tenants.%s.%s%s%s >= %g; "
 			    "/status: %s", timeout_ms, tenant, key,
 			    sub != NULL ? "." : "", sub != NULL ? sub : "", min,
 			    s.r.body);
 		status_free(&s);
-		nap_ms(10);
+		h_nap_ms(10);
 	}
 }
 
@@ -461,7 +435,7 @@ wait_tnum(const char *tenant, const char *key, const char *sub, double min,
 static void
 wait_queued(const char *tenant, double n, double queued)
 {
-	uint64_t	 end = mono_ms() + 5000;
+	uint64_t	 end = h_mono_ms() + 5000;
 	struct status	 s;
 
 	for (;;) {
@@ -471,11 +445,11 @@ wait_queued(const char *tenant, double n, double queued)
 			status_free(&s);
 			return;
 		}
-		if (mono_ms() >= end)
+		if (h_mono_ms() >= end)
 			ck_abort_msg("waited for %g calls of %s, %g queued: %s",
 			    n, tenant, queued, s.r.body);
 		status_free(&s);
-		nap_ms(10);
+		h_nap_ms(10);
 	}
 }
 
@@ -1173,16 +1147,16 @@ START_TEST(sigterm_drains_queued_calls)
 	/* all accepted, most of them waiting for a token */
 	wait_queued("d", NDRAIN, NDRAIN - 2);
 
-	t_term = mono_ms();
+	t_term = h_mono_ms();
 	ck_assert_int_eq(kill(W.pid, SIGTERM), 0);
 	/* The admin listener stays up through the drain and says so. */
-	for (end = t_term + 1500;; nap_ms(5)) {
+	for (end = t_term + 1500;; h_nap_ms(5)) {
 		get(aport, "/healthz", &r);
 		if (r.status == 503)
 			break;
 		ck_assert_int_eq(r.status, 200);
 		h_resp_free(&r);
-		ck_assert_msg(mono_ms() < end, "/healthz never said 503");
+		ck_assert_msg(h_mono_ms() < end, "/healthz never said 503");
 	}
 	ck_assert_str_eq((char *)r.body, "draining\n");
 	h_resp_free(&r);
@@ -1197,10 +1171,10 @@ START_TEST(sigterm_drains_queued_calls)
 	    e == 0 ? "connected" : strerror(e));
 
 	/* weir exits by itself, at the end of drain_timeout */
-	for (end = t_term + 6000; !weir_exited(); nap_ms(5))
-		ck_assert_msg(mono_ms() < end, "weir still running 6 s after "
+	for (end = t_term + 6000; !weir_exited(); h_nap_ms(5))
+		ck_assert_msg(h_mono_ms() < end, "weir still running 6 s after "
 		    "SIGTERM");
-	t_exit = mono_ms();
+	t_exit = h_mono_ms();
 	ck_assert_msg(t_exit - t_term >= 1500 && t_exit - t_term < 4500,
 	    "exited %llu ms after SIGTERM, drain_timeout 2 s",
 	    (unsigned long long)(t_exit - t_term));
@@ -1272,7 +1246,7 @@ reload_scenario(void)
 	status_free(&st);
 
 	write_conf("rate = 50/s\nburst = 50\nadd_header = X-Conf-Gen: two\n");
-	t_hup = mono_ms();
+	t_hup = h_mono_ms();
 	ck_assert_int_eq(kill(W.pid, SIGHUP), 0);
 	callers_join(c, 6);
 	for (i = 0; i < 6; i++) {

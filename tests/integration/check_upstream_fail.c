@@ -37,52 +37,11 @@
 static struct fake	*api, *login;
 static struct h_weir	 W;
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-nap_ms(unsigned ms)
-{
-	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* weir's own error: status, JSON {message, code, status, contextId} and
- * the request id header, the same id in both. */
+/* weir's own error (h_assert_weir_error), with one request id header. */
 static void
 assert_weir_error(const struct h_resp *r, int status, const char *code)
 {
-	const char	*ct, *id;
-	char		 v[512];
-
-	ck_assert_msg(r->status == status, "status %d, expected %d; body: %s",
-	    r->status, status, r->body);
-	ct = h_resp_header(r, "Content-Type");
-	ck_assert_msg(ct != NULL && strstr(ct, "application/json") != NULL,
-	    "Content-Type %s", ct ? ct : "(none)");
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "code",
-	    v, sizeof(v)) == 3, "no code in %s", r->body);
-	ck_assert_str_eq(v, code);
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "status",
-	    v, sizeof(v)) == 4, "no status in %s", r->body);
-	ck_assert_int_eq(atoi(v), status);
-	ck_assert_msg(h_json_get((const char *)r->body, r->body_len,
-	    "message", v, sizeof(v)) == 3 && v[0] != '\0',
-	    "no message in %s", r->body);
-	id = h_resp_header(r, "X-Request-Id");
-	ck_assert_msg(id != NULL && h_is_uuid4(id), "request id %s",
-	    id ? id : "(none)");
-	ck_assert_int_eq(h_json_get((const char *)r->body, r->body_len,
-	    "contextId", v, sizeof(v)), 3);
-	ck_assert_str_eq(v, id);
+	h_assert_weir_error(r, status, code);
 	ck_assert_uint_eq(h_resp_header_count(r, "X-Request-Id"), 1);
 }
 
@@ -122,31 +81,14 @@ assert_serving(void)
 	ck_assert_uint_eq(fake_nreqs(login), before + 1);
 }
 
-/* The access line for request id id (free it), or NULL.  weir writes
- * access lines once per loop pass: wait for it a little. */
+/* The access line for request id id (free it), or NULL. */
 static char *
 access_line(const char *id)
 {
-	char		*log, *out = NULL;
-	char		 needle[128];
-	const char	*p, *start, *end;
+	char	 needle[128];
 
 	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", id);
-	(void)h_wait_stderr(&W, needle, 2000);
-	log = h_stderr_contents(&W);
-	for (p = log; (p = strstr(p, needle)) != NULL; p++) {
-		for (start = p; start > log && start[-1] != '\n'; start--)
-			;
-		if ((end = strchr(p, '\n')) == NULL)
-			end = p + strlen(p);
-		if (memmem(start, (size_t)(end - start), "\"msg\":\"access\"",
-		    14) != NULL) {
-			out = fake_strndup(start, (size_t)(end - start));
-			break;
-		}
-	}
-	free(log);
-	return out;
+	return h_access_line(&W, needle);
 }
 
 /* The access line of r's call says status and error code. */
@@ -190,8 +132,7 @@ start_weir(uint16_t api_port, const char *const *env)
 	if (login == NULL)
 		login = fake_start(fake_echo, NULL);
 	ck_assert_ptr_nonnull(login);
-	if (h_start(&W, api_port, fake_port(login), NULL, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, api_port, fake_port(login), NULL, env);
 }
 
 static void
@@ -209,7 +150,7 @@ START_TEST(refused_is_502_unreachable)
 {
 	static const char *const env[] = { "WEIR_MAX_RETRIES=2", NULL };
 	struct h_resp	 r;
-	uint64_t	 t0 = mono_ms();
+	uint64_t	 t0 = h_mono_ms();
 
 	start_weir(h_closed_port(), env);
 	/* a refused connect never sent anything: retried, even a POST */
@@ -222,7 +163,7 @@ START_TEST(refused_is_502_unreachable)
 	assert_weir_error(&r, 502, "weir.upstream_unreachable");
 	assert_attempts(&r, 3);
 	h_resp_free(&r);
-	ck_assert_uint_lt(mono_ms() - t0, 8000);
+	ck_assert_uint_lt(h_mono_ms() - t0, 8000);
 	assert_serving();
 }
 END_TEST
@@ -263,7 +204,7 @@ broken(const char *bytes, size_t len, const char *what)
 	for (i = 1; i < 4; i++)
 		assert_upstream_got(api, i, "GET", "/api/v2/get", id);
 	/* exactly once each: no hidden retries underneath */
-	nap_ms(100);
+	h_nap_ms(100);
 	ck_assert_uint_eq(fake_nreqs(api), 4);
 	assert_serving();
 }
@@ -346,9 +287,9 @@ START_TEST(silence_is_504_timeout)
 	api = fake_start(hang, NULL);
 	ck_assert_ptr_nonnull(api);
 	start_weir(fake_port(api), env);
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	ck_assert_int_eq(call("POST", "/api/v2/silent", &r), 0);
-	dt = mono_ms() - t0;
+	dt = h_mono_ms() - t0;
 	assert_weir_error(&r, 504, "weir.upstream_timeout");
 	assert_attempts(&r, 1);
 	assert_logged(&r, 504, "weir.upstream_timeout");
@@ -359,9 +300,9 @@ START_TEST(silence_is_504_timeout)
 	ck_assert_uint_eq(fake_nreqs(api), 1);
 	assert_upstream_got(api, 0, "POST", "/api/v2/silent", id);
 	/* a GET is idempotent: tried once more, then 504 */
-	t0 = mono_ms();
+	t0 = h_mono_ms();
 	ck_assert_int_eq(call("GET", "/api/v2/silent", &r), 0);
-	dt = mono_ms() - t0;
+	dt = h_mono_ms() - t0;
 	assert_weir_error(&r, 504, "weir.upstream_timeout");
 	assert_attempts(&r, 2);
 	ck_assert_msg(dt >= 560 && dt < 3000, "answered after %llu ms",
@@ -497,20 +438,9 @@ fl_accept(void *arg)
 static void
 fl_start(const char *script)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof(sin);
-
 	fl.script = script;
-	fl.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fl.lfd = h_listen_loopback(&fl.port);
 	ck_assert_int_ne(fl.lfd, -1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fl.lfd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
-	ck_assert_int_eq(listen(fl.lfd, 64), 0);
-	getsockname(fl.lfd, (struct sockaddr *)&sin, &slen);
-	fl.port = ntohs(sin.sin_port);
 	pthread_create(&fl.acceptor, NULL, fl_accept, NULL);
 }
 
@@ -584,7 +514,7 @@ START_TEST(a_post_is_not_retried_after_a_reset)
 	assert_weir_error(&r, 502, "weir.upstream_bad_response");
 	assert_attempts(&r, 1);
 	h_resp_free(&r);
-	nap_ms(300);
+	h_nap_ms(300);
 	ck_assert_int_eq(fl_nreqs(), 1);
 	ck_assert_str_eq(fl.methods[0], "POST");
 	assert_serving();
@@ -608,7 +538,7 @@ START_TEST(a_post_on_a_reused_connection_is_not_retried)
 	ck_assert_int_eq(r.status, 200);
 	h_resp_free(&r);
 	ck_assert_int_eq(call("POST", "/api/v2/second", &r), 0);
-	nap_ms(300);
+	h_nap_ms(300);
 	ck_assert_str_eq(fl.methods[1], "POST");
 	/* over HTTP/1.1 a POST gets a connection of its own: libcurl would
 	 * send it again by itself if a reused one died under it */
@@ -797,8 +727,7 @@ tls_weir(const char *ca_file, int insecure)
 	login = fake_start(fake_echo, NULL);
 	ck_assert_ptr_nonnull(login);
 	/* the later -u wins over the harness's */
-	if (h_start(&W, 1, fake_port(login), args, env) == -1)
-		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	h_start_or_abort(&W, 1, fake_port(login), args, env);
 }
 
 static void

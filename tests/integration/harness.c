@@ -2,8 +2,9 @@
  * harness.c - run weir for the integration tests and talk to it.
  *
  * Test code: it forks and execs the weir binary, reads its log through an
- * unlinked temporary file, and opens client connections to 127.0.0.1 only.
- * Waits poll for a condition; none sleeps a fixed time.
+ * unlinked temporary file, and opens sockets on 127.0.0.1 only.  Waits
+ * poll for a condition; none sleeps a fixed time.  The _or_abort and
+ * assert helpers fail the running Check test.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <check.h>
 
 #define JSMN_STATIC
 #include <jsmn.h>
@@ -34,8 +36,8 @@
 
 extern char **environ;
 
-static uint64_t
-mono_ms(void)
+uint64_t
+h_mono_ms(void)
 {
 	struct timespec	 ts;
 
@@ -43,8 +45,8 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void
-nap_ms(unsigned ms)
+void
+h_nap_ms(unsigned ms)
 {
 	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -85,7 +87,7 @@ h_stderr_contents(const struct h_weir *w)
 int
 h_wait_stderr(const struct h_weir *w, const char *needle, unsigned timeout_ms)
 {
-	uint64_t	 end = mono_ms() + timeout_ms;
+	uint64_t	 end = h_mono_ms() + timeout_ms;
 	char		*s;
 	int		 found;
 
@@ -95,10 +97,33 @@ h_wait_stderr(const struct h_weir *w, const char *needle, unsigned timeout_ms)
 		free(s);
 		if (found)
 			return 0;
-		if (mono_ms() >= end)
+		if (h_mono_ms() >= end)
 			return -1;
-		nap_ms(5);
+		h_nap_ms(5);
 	}
+}
+
+char *
+h_access_line(const struct h_weir *w, const char *needle)
+{
+	char		*log, *out = NULL;
+	const char	*p, *start, *end;
+
+	(void)h_wait_stderr(w, needle, 2000);
+	log = h_stderr_contents(w);
+	for (p = log; (p = strstr(p, needle)) != NULL; p++) {
+		for (start = p; start > log && start[-1] != '\n'; start--)
+			;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		if (memmem(start, (size_t)(end - start), "\"msg\":\"access\"",
+		    14) != NULL) {
+			out = fake_strndup(start, (size_t)(end - start));
+			break;
+		}
+	}
+	free(log);
+	return out;
 }
 
 /* The port of the "listening on ADDR:PORT" line in s, or 0. */
@@ -214,7 +239,7 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	free(envp);
 	w->pid = pid;
 
-	end = mono_ms() + 10000;
+	end = h_mono_ms() + 10000;
 	for (;;) {
 		s = h_stderr_contents(w);
 		w->port = listen_port(s);
@@ -225,10 +250,18 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 			w->pid = 0;
 			return -1;
 		}
-		if (mono_ms() >= end)
+		if (h_mono_ms() >= end)
 			return -1;
-		nap_ms(2);
+		h_nap_ms(2);
 	}
+}
+
+void
+h_start_or_abort(struct h_weir *w, uint16_t api_port, uint16_t login_port,
+    const char *const *args, const char *const *env)
+{
+	if (h_start(w, api_port, login_port, args, env) == -1)
+		ck_abort_msg("weir did not start: %s", h_stderr_contents(w));
 }
 
 uint16_t
@@ -255,10 +288,10 @@ h_stop(struct h_weir *w)
 
 	if (w->pid > 0) {
 		kill(w->pid, SIGTERM);
-		end = mono_ms() + 5000;
+		end = h_mono_ms() + 5000;
 		while ((r = waitpid(w->pid, &status, WNOHANG)) == 0 &&
-		    mono_ms() < end)
-			nap_ms(2);
+		    h_mono_ms() < end)
+			h_nap_ms(2);
 		if (r == 0) {
 			kill(w->pid, SIGKILL);
 			waitpid(w->pid, &status, 0);
@@ -509,8 +542,8 @@ h_resp_header_count(const struct h_resp *r, const char *name)
 
 /* Raw sockets. */
 
-static int
-connect_local(uint16_t port)
+int
+h_connect_loopback(uint16_t port)
 {
 	struct sockaddr_in	 sin;
 	int			 fd;
@@ -535,14 +568,14 @@ h_raw(uint16_t port, const void *req, size_t len, unsigned timeout_ms,
 	struct fake_buf	 b = { 0 };
 	const char	*p = req;
 	struct pollfd	 pfd;
-	uint64_t	 end = mono_ms() + timeout_ms, now;
+	uint64_t	 end = h_mono_ms() + timeout_ms, now;
 	char		 tmp[16384];
 	ssize_t		 n;
 	int		 fd;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = connect_local(port)) == -1)
+	if ((fd = h_connect_loopback(port)) == -1)
 		return -1;
 	while (len > 0) {
 		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
@@ -557,7 +590,7 @@ h_raw(uint16_t port, const void *req, size_t len, unsigned timeout_ms,
 	fake_buf_add(&b, "", 0);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while ((now = mono_ms()) < end) {
+	while ((now = h_mono_ms()) < end) {
 		if (poll(&pfd, 1, (int)(end - now)) <= 0)
 			continue;
 		if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
@@ -736,6 +769,28 @@ out:
 	return type;
 }
 
+int
+h_listen_loopback(uint16_t *port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	int			 fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &slen) == -1) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
 uint16_t
 h_closed_port(void)
 {
@@ -772,4 +827,34 @@ h_is_uuid4(const char *s)
 			return 0;
 	}
 	return s[14] == '4' && strchr("89ab", s[19]) != NULL;
+}
+
+/* Checks. */
+
+void
+h_assert_weir_error(const struct h_resp *r, int status, const char *code)
+{
+	const char	*ct, *id;
+	char		 v[512];
+
+	ck_assert_msg(r->status == status, "status %d, expected %d; body: %s",
+	    r->status, status, r->body);
+	ct = h_resp_header(r, "Content-Type");
+	ck_assert_msg(ct != NULL && strstr(ct, "application/json") != NULL,
+	    "Content-Type %s", ct ? ct : "(none)");
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "code",
+	    v, sizeof(v)) == 3, "no code in %s", r->body);
+	ck_assert_str_eq(v, code);
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len, "status",
+	    v, sizeof(v)) == 4, "no status in %s", r->body);
+	ck_assert_int_eq(atoi(v), status);
+	ck_assert_msg(h_json_get((const char *)r->body, r->body_len,
+	    "message", v, sizeof(v)) == 3 && v[0] != '\0',
+	    "no message in %s", r->body);
+	id = h_resp_header(r, "X-Request-Id");
+	ck_assert_msg(id != NULL && h_is_uuid4(id), "request id %s",
+	    id ? id : "(none)");
+	ck_assert_int_eq(h_json_get((const char *)r->body, r->body_len,
+	    "contextId", v, sizeof(v)), 3);
+	ck_assert_str_eq(v, id);
 }

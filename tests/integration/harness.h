@@ -9,6 +9,9 @@
  * ($H_KEEP_STDERR=1 keeps the file and prints its path).  weir gets
  * SIGKILL if the test process dies first, so a failed test (Check exits
  * the forked child at once) leaves no weir behind.
+ *
+ * The h_*_or_abort and h_assert_* helpers fail the running Check test
+ * themselves; call them from a test or its checked fixture only.
  */
 #ifndef WEIR_HARNESS_H
 #define WEIR_HARNESS_H
@@ -16,6 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t h_mono_ms(void);
+
+/*
+ * Sleep ms milliseconds, resuming after signals.  For the pause between
+ * two looks at a condition; never wait a fixed time for something.
+ */
+void	 h_nap_ms(unsigned ms);
 
 /* A running weir. */
 struct h_weir {
@@ -38,6 +50,11 @@ struct h_weir {
 int	 h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	    const char *const *args, const char *const *env);
 
+/* h_start(), and if it fails, abort the test with weir's log. */
+void	 h_start_or_abort(struct h_weir *w, uint16_t api_port,
+	    uint16_t login_port, const char *const *args,
+	    const char *const *env);
+
 /* The admin listener's port (weir runs it on 127.0.0.1:0 unless the test
  * set WEIR_ADMIN_LISTEN), or 0 if it does not come up within 5 s. */
 uint16_t h_admin_port(const struct h_weir *w);
@@ -54,6 +71,13 @@ char	*h_stderr_contents(const struct h_weir *w);
 /* Wait up to timeout_ms until weir's output contains needle: 0 or -1. */
 int	 h_wait_stderr(const struct h_weir *w, const char *needle,
 	    unsigned timeout_ms);
+
+/*
+ * The first line of w's log that contains needle and is an access line
+ * ("msg":"access"), as a new string (free it), or NULL.  weir writes
+ * access lines once per loop pass, so this waits up to 2 s for needle.
+ */
+char	*h_access_line(const struct h_weir *w, const char *needle);
 
 /* One response header. */
 struct h_hdr {
@@ -98,6 +122,17 @@ void	 h_resp_free(struct h_resp *);
 const char	*h_resp_header(const struct h_resp *, const char *name);
 size_t		 h_resp_header_count(const struct h_resp *, const char *name);
 
+/* A TCP connection to 127.0.0.1:port (close-on-exec): the fd, or -1 with
+ * errno set. */
+int	 h_connect_loopback(uint16_t port);
+
+/*
+ * A TCP socket listening on 127.0.0.1, port 0 (close-on-exec, backlog
+ * 64), for a test's own raw upstream.  Returns the fd (the caller closes
+ * it) with the bound port in *port, or -1.
+ */
+int	 h_listen_loopback(uint16_t *port);
+
 /*
  * Connect to 127.0.0.1:port, write len bytes, and read until the peer
  * closes or timeout_ms pass.  Returns 0 with the bytes read in *out and
@@ -128,5 +163,14 @@ uint16_t h_closed_port(void);
 
 /* Is s a lower-case UUIDv4 (8-4-4-4-12, version 4, variant 8..b)? */
 int	 h_is_uuid4(const char *s);
+
+/*
+ * Assert that r is weir's own JSON error: this status, Content-Type
+ * application/json, a body {message, code, status, contextId} with this
+ * code and status, and an X-Request-Id that is a UUIDv4 equal to
+ * contextId.
+ */
+void	 h_assert_weir_error(const struct h_resp *r, int status,
+	    const char *code);
 
 #endif

@@ -16,11 +16,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 WEIR_BIN=${WEIR_BIN:-$top_srcdir/proxy/weir}
 FAKEUP_BIN=${FAKEUP_BIN:-$top_srcdir/tests/fake/fakeup}
 NODE=${NODE:-$(command -v node || true)}
-weir_bin=$WEIR_BIN	# survives the WEIR_* clean-up below
 START_TIMEOUT=5	# seconds for a process to say where it listens
 NODE_TIMEOUT=45		# seconds for the whole SDK run
 STOP_TIMEOUT=5		# seconds for weir to exit after SIGTERM
@@ -47,44 +47,11 @@ bail() {
 	exit 0		# the TAP above says what failed
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-sdk.XXXXXX") || exit 1
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 40; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+scratch sdk 40
 
 for bin in "$WEIR_BIN" "$FAKEUP_BIN"; do
 	[ -x "$bin" ] || bail "$bin is not built (run make check)"
 done
-
-# wait_for FILE REGEX PID: poll until FILE has a line matching the extended
-# REGEX, print its first capture group; fail if PID dies or time runs out.
-wait_for() {
-	local file=$1 re=$2 pid=$3 i line
-	for ((i = 0; i < START_TIMEOUT * 20; i++)); do
-		line=$(grep -m1 -oE "$re" "$file" 2>/dev/null)
-		if [ -n "$line" ]; then
-			[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 # gone PID: why a process we wait for did not come up.
 gone() {
@@ -111,14 +78,9 @@ start_fakeup() {
 # fight over); sets port and pid.
 start_weir() {
 	local name=$1 up=$2 login=$3; shift 3
-	(
-		for v in $(compgen -e | grep '^WEIR_'); do unset "$v"; done
-		exec env WEIR_ADMIN_LISTEN=off "$@" "$weir_bin" \
-		    -c "$tmp/weir.conf" -l 127.0.0.1:0 \
-		    -u "http://127.0.0.1:$up" -L "http://127.0.0.1:$login"
-	) >"$tmp/$name.out" 2>"$tmp/$name.log" &
-	pid=$!
-	pids+=($pid)
+	spawn_weir "$name" "$tmp/weir.conf" "$up" "$login" \
+	    WEIR_ADMIN_LISTEN=off "$@"
+	pid=$weir_pid
 	port=$(wait_for "$tmp/$name.log" '"msg" *: *"listening on 127\.0\.0\.1:([0-9]+)"' $pid) ||
 	    bail "$name: weir did not log \"listening on 127.0.0.1:PORT\" ($(gone $pid))"
 }

@@ -2,50 +2,16 @@
 #
 # Starts mixup.js and weir on 127.0.0.1 port 0, reads their ports from
 # their output, samples weir's resident set, and kills everything it
-# started when the script exits, whatever happens.  Needs: here (this
-# directory), WEIR_BIN, NODE.
+# started when the script exits, whatever happens (through ../lib.sh).
+# Needs: here (this directory), WEIR_BIN, NODE.
 
 START_TIMEOUT=${START_TIMEOUT:-10}	# seconds for a process to listen
-weir_bin=$WEIR_BIN	# survives the WEIR_* clean-up in start_weir
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-stress.XXXXXX") || exit 1
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$here/../lib.sh"
+scratch stress
 
 # As many descriptors as we may have: thousands of sockets per process.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-# wait_for FILE REGEX PID: poll until FILE has a line matching the extended
-# REGEX and print its first capture group; fail if PID dies or time runs
-# out.
-wait_for() {
-	local file=$1 re=$2 pid=$3 i line
-	for ((i = 0; i < START_TIMEOUT * 20; i++)); do
-		line=$(grep -m1 -oE "$re" "$file" 2>/dev/null)
-		if [ -n "$line" ]; then
-			[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 # start_mixup [ARGS...]: sets mixup_port and mixup_pid.
 start_mixup() {
@@ -61,14 +27,7 @@ start_mixup() {
 # weir_pid.
 start_weir() {
 	local up=$1; shift
-	(
-		for v in $(compgen -e | grep '^WEIR_'); do unset "$v"; done
-		exec env WEIR_ADMIN_LISTEN=127.0.0.1:0 "$@" "$weir_bin" \
-		    -c /dev/null -l 127.0.0.1:0 \
-		    -u "http://127.0.0.1:$up" -L "http://127.0.0.1:$up"
-	) >"$tmp/weir.out" 2>"$tmp/weir.log" &
-	weir_pid=$!
-	pids+=($weir_pid)
+	spawn_weir weir /dev/null "$up" "$up" WEIR_ADMIN_LISTEN=127.0.0.1:0 "$@"
 	weir_port=$(wait_for "$tmp/weir.log" '"listening on 127\.0\.0\.1:([0-9]+)"' $weir_pid) || return 1
 	admin_port=$(wait_for "$tmp/weir.log" '"admin listening on 127\.0\.0\.1:([0-9]+)' $weir_pid)
 }
