@@ -672,7 +672,7 @@ log_limited(const char *msg)
 	if (now == last)
 		return;
 	last = now;
-	log_warnx("libmicrohttpd: %s (max_connections)", msg);
+	log_warnx("%s", msg);
 }
 
 /* MHD_OPTION_NOTIFY_CONNECTION */
@@ -686,7 +686,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	(void)socket_ctx;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		if (++f->conns == f->cfg->max_connections + 1)
-			log_limited("connection limit reached");
+			log_limited("more than max_connections client "
+			    "connections: answering 503 and closing");
 	} else if (f->conns > 0)
 		f->conns--;
 }
@@ -704,9 +705,13 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
 	if (strstr(msg, "connection limit") != NULL ||
-	    strstr(msg, "Too many") != NULL)
-		log_limited(msg);
-	else
+	    strstr(msg, "Too many") != NULL) {
+		char	 line[600];
+
+		snprintf(line, sizeof(line), "libmicrohttpd: %s "
+		    "(max_connections + %d)", msg, CONN_SLACK);
+		log_limited(line);
+	} else
 		log_debug("libmicrohttpd: %s", msg);
 }
 
