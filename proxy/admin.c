@@ -20,6 +20,7 @@
 #include "call.h"
 #include "log.h"
 #include "metrics.h"
+#include "mhd.h"
 #include "sched.h"
 #include "xmalloc.h"
 
@@ -270,12 +271,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 struct admin *
 admin_new(const struct config *cfg, const struct admin_view *view)
 {
-	struct admin			*a;
-	const union MHD_DaemonInfo	*info;
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof(ss);
-	char				 host[INET6_ADDRSTRLEN];
-	unsigned int			 flags;
+	struct admin	*a;
+	unsigned int	 flags;
 
 	a = xcalloc(1, sizeof(*a));
 	a->view = view;
@@ -295,23 +292,7 @@ admin_new(const struct config *cfg, const struct admin_view *view)
 		free(a);
 		return NULL;
 	}
-	info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_LISTEN_FD);
-	if (info != NULL && getsockname(info->listen_fd,
-	    (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-			snprintf(a->addr, sizeof(a->addr), "[%s]:%u", host,
-			    ntohs(s6->sin6_port));
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-			snprintf(a->addr, sizeof(a->addr), "%s:%u", host,
-			    ntohs(s4->sin_port));
-		}
-	}
+	mhd_address(a->d, a->addr, sizeof(a->addr));
 	return a;
 }
 
@@ -333,20 +314,13 @@ admin_address(const struct admin *a)
 int
 admin_fd(const struct admin *a)
 {
-	const union MHD_DaemonInfo *info;
-
-	info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_EPOLL_FD);
-	return info != NULL ? info->epoll_fd : -1;
+	return mhd_epoll_fd(a->d);
 }
 
 long
 admin_timeout(struct admin *a)
 {
-	MHD_UNSIGNED_LONG_LONG	 t;
-
-	if (MHD_get_timeout(a->d, &t) == MHD_YES)
-		return t > 1000000 ? 1000000 : (long)t;
-	return -1;
+	return mhd_timeout(a->d);
 }
 
 void

@@ -27,7 +27,7 @@
 #include "front.h"
 #include "log.h"
 #include "metrics.h"
-#include "reqid.h"
+#include "mhd.h"
 #include "route.h"
 #include "tenant.h"
 #include "xmalloc.h"
@@ -158,21 +158,6 @@ answered(struct front *f, const struct call *c, int status, size_t bytes)
 		metrics_answered(f->metrics, c, status);
 }
 
-/* Give a call refused before routing the caller's id or a new one. */
-static void
-ensure_reqid(struct call *c, const struct config *cfg)
-{
-	const char	*id;
-
-	if (c->reqid[0] != '\0')
-		return;
-	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
-	if (id != NULL && reqid_valid(id))
-		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
-	else if (reqid_new(c->reqid, sizeof(c->reqid)) == -1)
-		strcpy(c->reqid, "-");
-}
-
 /* What every answer carries: the request id and weir's X-Weir-* fields,
  * and Retry-After when weir recomputed it. */
 static void
@@ -204,7 +189,9 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	enum MHD_Result		 ret;
 	size_t			 bytes_out = 0;
 
-	ensure_reqid(c, f->cfg);
+	/* A call refused before routing still gets its id. */
+	if (route_request_id(f->cfg, c) == -1)
+		strcpy(c->reqid, "-");
 	call_set_error(c, status, code, message);
 	resp = error_response(c->reqid, status, code, message, &bytes_out);
 	if (resp == NULL)
@@ -715,36 +702,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		log_debug("libmicrohttpd: %s", msg);
 }
 
-static void
-format_address(struct front *f)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	const union MHD_DaemonInfo *info;
-	char			 host[INET6_ADDRSTRLEN];
-	unsigned		 port = 0;
-
-	info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_LISTEN_FD);
-	if (info == NULL ||
-	    getsockname(info->listen_fd, (struct sockaddr *)&ss, &len) == -1) {
-		strcpy(f->addr, "?");
-		return;
-	}
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(f->addr, sizeof(f->addr), "[%s]:%u", host, port);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-		snprintf(f->addr, sizeof(f->addr), "%s:%u", host, port);
-	}
-}
-
 struct front *
 front_new(const struct config *cfg, struct sched *sched,
     const struct tenant_map *tenants, front_abandon_cb abandon, void *arg)
@@ -797,7 +754,7 @@ front_new(const struct config *cfg, struct sched *sched,
 		free(f);
 		return NULL;
 	}
-	format_address(f);
+	mhd_address(f->d, f->addr, sizeof(f->addr));
 	return f;
 }
 
@@ -832,10 +789,7 @@ front_address(const struct front *f)
 int
 front_fd(const struct front *f)
 {
-	const union MHD_DaemonInfo *info;
-
-	info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_EPOLL_FD);
-	return info != NULL ? info->epoll_fd : -1;
+	return mhd_epoll_fd(f->d);
 }
 
 int
@@ -847,11 +801,8 @@ front_watch_fd(const struct front *f)
 long
 front_timeout(struct front *f)
 {
-	MHD_UNSIGNED_LONG_LONG	 t;
-	long			 ms = -1;
+	long	 ms = mhd_timeout(f->d);
 
-	if (MHD_get_timeout(f->d, &t) == MHD_YES)
-		ms = t > 1000000 ? 1000000 : (long)t;
 	if (f->whead != NULL) {
 		uint64_t due = f->whead->suspended_ms + WATCH_AFTER_MS;
 		long sweep = due > f->now_ms ? (long)(due - f->now_ms) : 0;

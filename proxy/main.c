@@ -194,6 +194,22 @@ dispatch(struct weir *w)
 	}
 }
 
+/* The startup line of the effective limits (also after a reload). */
+static void
+log_limits(const struct config *cfg)
+{
+	log_startup("limits per tenant: rate %llu per %llu ms, burst %llu, "
+	    "concurrency %llu, max_queue %llu, max_wait %llu ms; %s",
+	    (unsigned long long)cfg->limits.rate.n,
+	    (unsigned long long)cfg->limits.rate.per_ms,
+	    (unsigned long long)cfg->limits.burst,
+	    (unsigned long long)cfg->limits.concurrency,
+	    (unsigned long long)cfg->limits.max_queue,
+	    (unsigned long long)cfg->max_wait_ms,
+	    cfg->tenants != NULL ? "with [tenant] sections" :
+	    "no [tenant] sections");
+}
+
 /*
  * SIGHUP: read the configuration again, from the same flags, environment
  * and file.  Limits, headers and tenant sections apply from the next
@@ -228,12 +244,9 @@ reload(struct weir *w)
 	upstream_set_config(w->up, cfg);
 	w->view.cfg = cfg;
 	config_free(old);
-	log_startup("reloaded %s: rate %llu per %llu ms, burst %llu, "
-	    "concurrency %llu", cfg->file != NULL ? cfg->file : "(no file)",
-	    (unsigned long long)cfg->limits.rate.n,
-	    (unsigned long long)cfg->limits.rate.per_ms,
-	    (unsigned long long)cfg->limits.burst,
-	    (unsigned long long)cfg->limits.concurrency);
+	log_startup("reloaded %s", cfg->file != NULL ? cfg->file :
+	    "(no file)");
+	log_limits(cfg);
 }
 
 /* Answer every call still waiting with 503 (end of a drain). */
@@ -437,16 +450,7 @@ main(int argc, char *argv[])
 	log_startup("upstream %s, login upstream %s%s", w.cfg->upstream,
 	    w.cfg->login_upstream,
 	    w.cfg->insecure ? " (TLS verification OFF)" : "");
-	log_startup("limits per tenant: rate %llu per %llu ms, burst %llu, "
-	    "concurrency %llu, max_queue %llu, max_wait %llu ms; %s",
-	    (unsigned long long)w.cfg->limits.rate.n,
-	    (unsigned long long)w.cfg->limits.rate.per_ms,
-	    (unsigned long long)w.cfg->limits.burst,
-	    (unsigned long long)w.cfg->limits.concurrency,
-	    (unsigned long long)w.cfg->limits.max_queue,
-	    (unsigned long long)w.cfg->max_wait_ms,
-	    w.cfg->tenants != NULL ? "with [tenant] sections" :
-	    "no [tenant] sections");
+	log_limits(w.cfg);
 	if (run(&w) == 0)
 		rc = 0;
 	log_startup("stopped");

@@ -90,7 +90,7 @@ refuse(struct route_error *err, int status, const char *code,
 int
 route_call(const struct config *cfg, struct call *c, struct route_error *err)
 {
-	const char	*rest, *id;
+	const char	*rest;
 	char		*conn;
 	size_t		 i;
 
@@ -137,15 +137,27 @@ route_call(const struct config *cfg, struct call *c, struct route_error *err)
 	}
 	free(conn);
 
-	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
-	if (id != NULL && reqid_valid(id)) {
-		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
-		c->reqid_from_client = 1;
-	} else if (reqid_new(c->reqid, sizeof(c->reqid)) == -1)
+	if (route_request_id(cfg, c) == -1)
 		return refuse(err, 500, "weir.internal",
 		    "no random bytes for a request id");
 	hdrs_add(&c->out_hdrs, cfg->request_id_header, c->reqid);
 	return 0;
+}
+
+int
+route_request_id(const struct config *cfg, struct call *c)
+{
+	const char	*id;
+
+	if (c->reqid[0] != '\0')
+		return 0;
+	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
+	if (id != NULL && reqid_valid(id)) {
+		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
+		c->reqid_from_client = 1;
+		return 0;
+	}
+	return reqid_new(c->reqid, sizeof(c->reqid));
 }
 
 void

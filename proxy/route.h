@@ -35,6 +35,13 @@ struct route_error {
 int	route_call(const struct config *, struct call *, struct route_error *);
 
 /*
+ * Give the call its request id, unless it has one: the caller's under
+ * cfg->request_id_header when acceptable, else a new UUIDv4.  0, or -1 if
+ * no random bytes could be had.
+ */
+int	route_request_id(const struct config *, struct call *);
+
+/*
  * Is this a hop-by-hop field that a proxy must not forward?  conn is the
  * message's Connection value (or NULL): fields it names are hop-by-hop too.
  */
