@@ -22,13 +22,19 @@ struct xfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
 	struct call		*call;
-	char			*url;
 	int			 head_done;	/* final head ended: trailers next */
 	struct xfer		*next;		/* free list */
 };
 
+/* Where calls of one kind go, split once per configuration. */
+struct dest {
+	char		*url;		/* "https://api.mypurecloud.com/" */
+	const char	*basepath;	/* "" or "/base", inside the config */
+};
+
 struct upstream {
 	const struct config	*cfg;
+	struct dest		 dest[2];	/* by enum upstream_kind */
 	CURLM			*multi;
 	int			 h2[2];		/* by enum upstream_kind */
 	upstream_done_cb	 done;
@@ -37,17 +43,38 @@ struct upstream {
 	unsigned		 active;
 };
 
+/*
+ * "scheme://host[:port][/base]" into the URL curl connects to and the
+ * base path put in front of every target.
+ */
+static void
+dest_set(struct dest *d, const char *base)
+{
+	const char	*p, *slash;
+
+	free(d->url);
+	p = strstr(base, "://");
+	p = p != NULL ? p + 3 : base;
+	if ((slash = strchr(p, '/')) == NULL) {
+		xasprintf(&d->url, "%s/", base);
+		d->basepath = "";
+	} else {
+		xasprintf(&d->url, "%.*s/", (int)(slash - base), base);
+		d->basepath = slash;
+	}
+}
+
 struct upstream *
 upstream_new(const struct config *cfg, upstream_done_cb done, void *arg)
 {
 	struct upstream	*u;
 
 	u = xcalloc(1, sizeof(*u));
-	u->cfg = cfg;
+	upstream_set_config(u, cfg);
 	u->done = done;
 	u->done_arg = arg;
 	if ((u->multi = curl_multi_init()) == NULL) {
-		free(u);
+		upstream_free(u);
 		return NULL;
 	}
 	curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -59,8 +86,6 @@ xfer_release(struct upstream *u, struct xfer *x)
 {
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
-	free(x->url);
-	x->url = NULL;
 	x->call = NULL;
 	x->head_done = 0;
 	x->next = u->free_xfers;
@@ -79,7 +104,10 @@ upstream_free(struct upstream *u)
 		curl_easy_cleanup(x->easy);
 		free(x);
 	}
-	curl_multi_cleanup(u->multi);
+	if (u->multi != NULL)
+		curl_multi_cleanup(u->multi);
+	free(u->dest[UP_API].url);
+	free(u->dest[UP_LOGIN].url);
 	free(u);
 }
 
@@ -87,6 +115,8 @@ void
 upstream_set_config(struct upstream *u, const struct config *cfg)
 {
 	u->cfg = cfg;
+	dest_set(&u->dest[UP_API], cfg->upstream);
+	dest_set(&u->dest[UP_LOGIN], cfg->login_upstream);
 }
 
 unsigned
@@ -255,32 +285,13 @@ map_error(CURLcode rc)
 	}
 }
 
-/* Split "scheme://host[:port][/base]" into origin and base path. */
-static void
-split_base(const char *base, char **origin, const char **path)
-{
-	const char	*p, *slash;
-
-	p = strstr(base, "://");
-	p = p != NULL ? p + 3 : base;
-	slash = strchr(p, '/');
-	if (slash == NULL) {
-		*origin = xstrdup(base);
-		*path = "";
-	} else {
-		*origin = xstrndup(base, (size_t)(slash - base));
-		*path = slash;
-	}
-}
-
 int
 upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 {
 	const struct config	*cfg = u->cfg;
 	struct xfer		*x;
+	const struct dest	*d;
 	CURL			*e;
-	char			*origin;
-	const char		*base, *basepath;
 
 	if ((x = u->free_xfers) != NULL) {
 		u->free_xfers = x->next;
@@ -297,20 +308,17 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	x->call = c;
 	e = x->easy;
 
-	base = c->up == UP_LOGIN ? cfg->login_upstream : cfg->upstream;
-	split_base(base, &origin, &basepath);
+	d = &u->dest[c->up];
 	/*
 	 * The URL only picks the connection; the request line carries the
 	 * target byte for byte (CURLOPT_REQUEST_TARGET), so curl never
 	 * re-encodes a path or query.
 	 */
-	xasprintf(&x->url, "%s/", origin);
-	free(origin);
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
-	if (*basepath != '\0') {
+	curl_easy_setopt(e, CURLOPT_URL, d->url);
+	if (*d->basepath != '\0') {
 		char *target;
 
-		xasprintf(&target, "%s%s", basepath, c->path);
+		xasprintf(&target, "%s%s", d->basepath, c->path);
 		curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, target);
 		free(target);	/* curl copies string options */
 	} else
