@@ -81,6 +81,8 @@ struct config {
 
 	/* sizes and times */
 	uint64_t		 max_body;		/* bytes, 16m */
+	uint64_t		 max_body_memory;	/* bytes, 256m: all bodies */
+	uint64_t		 response_buffer;	/* bytes, 1m: per answer */
 	uint64_t		 max_header_size;	/* bytes, 32k */
 	uint64_t		 max_connections;	/* 4096 */
 	uint64_t		 connect_timeout_ms;	/* 10s */
@@ -99,6 +101,7 @@ struct config {
 	struct sockaddr_storage	 admin_listen;
 	socklen_t		 admin_listen_len;
 	char			*admin_listen_str;	/* NULL: off */
+	int			 reuse_port;	/* SO_REUSEPORT on listeners */
 	uint64_t		 drain_timeout_ms;	/* 10s */
 	uint64_t		 metrics_tenants;	/* 20: label the busiest */
 
@@ -110,6 +113,7 @@ struct config {
 	uint64_t		 max_tenants;	/* 1000 */
 	uint64_t		 max_wait_ms;	/* 15s */
 	uint64_t		 max_wait_cap_ms;	/* 300s */
+	uint64_t		 max_pause_ms;	/* 1h: longest 429 pause */
 	uint64_t		 max_retries;	/* 5 */
 	enum reqid_retry	 request_id_on_retry;	/* keep */
 };
