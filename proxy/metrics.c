@@ -410,6 +410,11 @@ metrics_render(const struct metrics *m, const struct sched *s,
 	    "Duration of upstream attempts.", &m->upstream);
 	buf_printf(b, "# HELP weir_tenants Tenants weir is tracking.\n"
 	    "# TYPE weir_tenants gauge\nweir_tenants %u\n", sched_tenants(s));
+	buf_printf(b, "# HELP weir_tenants_refused_total New tenants refused "
+	    "because max_tenants were all paused, learning or busy.\n"
+	    "# TYPE weir_tenants_refused_total counter\n"
+	    "weir_tenants_refused_total %llu\n",
+	    (unsigned long long)sched_refused(s));
 	buf_printf(b, "# HELP weir_queued Calls waiting in all queues.\n"
 	    "# TYPE weir_queued gauge\nweir_queued %llu\n",
 	    (unsigned long long)sched_queued(s));

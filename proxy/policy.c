@@ -293,6 +293,9 @@ policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
 			    jitter_seed(c));
 		if (wait < MIN_WAIT_MS)
 			wait = MIN_WAIT_MS;
+		/* A Retry-After of a week is a broken or hostile upstream. */
+		if (wait > cfg->max_pause_ms)
+			wait = cfg->max_pause_ms;
 		d->wait_hint_ms = wait;
 		(void)policy_body_limit(c->resp_body.p, c->resp_body.len,
 		    &d->limit_per_min);

@@ -6,8 +6,9 @@
  * 429: wait as Retry-After (delta or HTTP-date) says, else the reset
  *   headers (X-RateLimit-Reset / RateLimit-Reset, delta or epoch seconds),
  *   else the body's "Retry the request in [N] seconds", else exponential
- *   backoff with jitter (1 s base, 60 s cap); pause the whole tenant; any
- *   method is retried (429 means not processed).
+ *   backoff with jitter (1 s base, 60 s cap), never more than max_pause;
+ *   pause the whole tenant; any method is retried (429 means not
+ *   processed).
  * 502/503/504 and transfer failures: retried with backoff for idempotent
  *   methods (GET HEAD OPTIONS PUT DELETE, or an Idempotency-Key), up to
  *   max_retries; a refused connection (nothing was sent) for any method.

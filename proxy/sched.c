@@ -9,10 +9,10 @@
  * it serves, so a tenant with 10,000 queued calls delays another by one
  * dispatch at most.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bucket.h"
 #include "sched.h"
 #include "xmalloc.h"
 
@@ -26,9 +26,9 @@ struct tenant {
 	uint64_t		 queued;
 	uint64_t		 inflight;
 
-	double			 tokens;	/* token bucket */
-	uint64_t		 refill_ms;
+	struct bucket		 bucket;
 	uint64_t		 paused_until;
+	uint64_t		 keep_until;	/* not evicted before (learned) */
 	uint64_t		 learned_per_min;	/* 429 body's limit */
 
 	/* the upstream's window, as learned from 429s */
@@ -47,15 +47,61 @@ struct tenant {
 	int			 on_ring;
 };
 
+/*
+ * After a 429, what a tenant learned (its window, its budget, the body's
+ * limit) and its pause must outlive a flood of new tenants: it is kept
+ * this long past the end of its pause, a few of Genesys' one-minute
+ * windows.
+ */
+#define KEEP_LEARNED_MS	(3 * 60 * 1000)
+
 struct sched {
 	const struct config	*cfg;
 	struct tenant		*buckets[NBUCKETS];
 	unsigned		 ntenants;
 	struct tenant		*cursor;	/* ring position to serve next */
+	unsigned		 nring;		/* tenants on the ring */
 	uint64_t		 queued;
 	uint64_t		 inflight;
 	uint64_t		 next_expire_ms;
+	uint64_t		 steps;		/* loop iterations, for tests */
+	uint64_t		 refused;	/* tenants refused: table full */
 };
+
+/*
+ * The ring of tenants with queued calls, walked from the cursor.  The
+ * walk visits each tenant that was on the ring when it started at most
+ * once, and ends after nring steps whatever the visit does to the tenant
+ * it is given (taking it off the ring included); nothing joins the ring
+ * during a walk.
+ */
+struct ring_walk {
+	struct sched	*s;
+	struct tenant	*next;
+	unsigned	 left;
+};
+
+static void
+ring_walk_start(struct ring_walk *w, struct sched *s)
+{
+	w->s = s;
+	w->next = s->cursor;
+	w->left = s->nring;
+}
+
+static struct tenant *
+ring_walk_next(struct ring_walk *w)
+{
+	struct tenant	*t;
+
+	if (w->left == 0)
+		return NULL;
+	w->left--;
+	w->s->steps++;
+	t = w->next;
+	w->next = t->rnext;
+	return t;
+}
 
 static unsigned
 hash(const char *s)
@@ -93,19 +139,26 @@ tenant_unhash(struct sched *s, struct tenant *t)
 	free(t);
 }
 
-/* Make room: forget the least recently used idle tenant.  0 or -1. */
+/*
+ * Make room: forget the least recently used tenant that has nothing to
+ * lose, no call queued or out and no pause or learned window still worth
+ * keeping.  0, or -1 if there is none.
+ */
 static int
-evict_idle(struct sched *s)
+evict_idle(struct sched *s, uint64_t now_ms)
 {
 	struct tenant	*t, *victim = NULL;
 	unsigned	 i;
 
 	for (i = 0; i < NBUCKETS; i++)
-		for (t = s->buckets[i]; t != NULL; t = t->hnext)
+		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
+			s->steps++;
 			if (t->queued == 0 && t->inflight == 0 &&
+			    t->keep_until <= now_ms &&
 			    (victim == NULL ||
 			    t->last_used_ms < victim->last_used_ms))
 				victim = t;
+		}
 	if (victim == NULL)
 		return -1;
 	tenant_unhash(s, victim);
@@ -120,13 +173,14 @@ tenant_get(struct sched *s, const char *name, uint64_t now_ms)
 
 	if ((t = tenant_find(s, name)) != NULL)
 		return t;
-	if (s->ntenants >= s->cfg->max_tenants && evict_idle(s) == -1)
+	if (s->ntenants >= s->cfg->max_tenants &&
+	    evict_idle(s, now_ms) == -1) {
+		s->refused++;
 		return NULL;
+	}
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->lim = config_limits(s->cfg, name);
-	t->tokens = (double)t->lim->burst;
-	t->refill_ms = now_ms;
 	t->last_used_ms = now_ms;
 	h = hash(name);
 	t->hnext = s->buckets[h];
@@ -170,38 +224,22 @@ sched_set_config(struct sched *s, const struct config *cfg)
 
 	s->cfg = cfg;
 	for (i = 0; i < NBUCKETS; i++)
-		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
+		for (t = s->buckets[i]; t != NULL; t = t->hnext)
 			t->lim = config_limits(cfg, t->name);
-			if (t->tokens > (double)t->lim->burst)
-				t->tokens = (double)t->lim->burst;
-		}
 }
 
-/* The rate a tenant is paced at, in calls per ms: the configured one, or
- * what a 429 body said if that is lower. */
-static double
-rate_per_ms(const struct tenant *t)
+/* The rate a tenant is paced at: the configured one, or what a 429 body
+ * said if that is lower. */
+static struct bucket_rate
+tenant_rate(const struct tenant *t)
 {
-	double	 r = (double)t->lim->rate.n / (double)t->lim->rate.per_ms;
-	double	 learned;
+	const struct rate	*r = &t->lim->rate;
 
-	if (t->learned_per_min > 0) {
-		learned = (double)t->learned_per_min / 60000.0;
-		if (learned < r)
-			r = learned;
-	}
-	return r;
-}
-
-static void
-refill(struct tenant *t, uint64_t now_ms)
-{
-	if (now_ms <= t->refill_ms)
-		return;
-	t->tokens += (double)(now_ms - t->refill_ms) * rate_per_ms(t);
-	if (t->tokens > (double)t->lim->burst)
-		t->tokens = (double)t->lim->burst;
-	t->refill_ms = now_ms;
+	/* learned/60000 < n/per_ms, without division */
+	if (t->learned_per_min > 0 &&
+	    t->learned_per_min * r->per_ms < r->n * 60000)
+		return bucket_rate(t->learned_per_min, 60000, t->lim->burst);
+	return bucket_rate(r->n, r->per_ms, t->lim->burst);
 }
 
 static void
@@ -210,6 +248,7 @@ ring_add(struct sched *s, struct tenant *t)
 	if (t->on_ring)
 		return;
 	t->on_ring = 1;
+	s->nring++;
 	if (s->cursor == NULL) {
 		t->rnext = t->rprev = t;
 		s->cursor = t;
@@ -228,6 +267,7 @@ ring_del(struct sched *s, struct tenant *t)
 	if (!t->on_ring)
 		return;
 	t->on_ring = 0;
+	s->nring--;
 	if (t->rnext == t)
 		s->cursor = NULL;
 	else {
@@ -317,43 +357,54 @@ cap_now(const struct tenant *t)
 	return t->lim->concurrency;
 }
 
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The soonest c, the kth call in t's line (k >= 1), could go if nothing
+ * but the pause, the bucket and its own retry time held it (in-flight
+ * caps can only make it later).
+ */
+static uint64_t
+earliest(const struct tenant *t, const struct bucket_rate *r,
+    const struct call *c, uint64_t k, uint64_t now_ms)
+{
+	return max_u64(max_u64(t->paused_until, c->not_before_ms),
+	    bucket_due(&t->bucket, r, k, now_ms));
+}
+
 /* When t could send its head call, or SCHED_NEVER if it waits for an
  * in-flight call to finish. */
 static uint64_t
-tenant_due(struct tenant *t, uint64_t now_ms)
+tenant_due(const struct tenant *t, uint64_t now_ms)
 {
-	uint64_t	 due = now_ms, at;
+	struct bucket_rate	 r;
 
 	if (t->head == NULL || t->inflight >= cap_now(t))
 		return SCHED_NEVER;
-	if (t->paused_until > due)
-		due = t->paused_until;
-	if (t->head->not_before_ms > due)
-		due = t->head->not_before_ms;
-	refill(t, now_ms);
-	if (t->tokens < 1.0) {
-		at = now_ms + (uint64_t)ceil((1.0 - t->tokens) / rate_per_ms(t));
-		if (at > due)
-			due = at;
-	}
-	return due;
+	r = tenant_rate(t);
+	return earliest(t, &r, t->head, 1, now_ms);
 }
 
 struct call *
 sched_next(struct sched *s, uint64_t now_ms)
 {
-	struct tenant	*t, *start;
-	struct call	*c;
+	struct ring_walk	 w;
+	struct tenant		*t;
+	struct bucket_rate	 r;
+	struct call		*c;
 
-	if ((start = s->cursor) == NULL)
-		return NULL;
-	t = start;
-	do {
+	ring_walk_start(&w, s);
+	while ((t = ring_walk_next(&w)) != NULL) {
 		if (tenant_due(t, now_ms) <= now_ms) {
 			c = t->head;
 			queue_unlink(t, c, NULL);
 			s->queued--;
-			t->tokens -= 1.0;
+			r = tenant_rate(t);
+			bucket_take(&t->bucket, &r, now_ms);
 			t->inflight++;
 			t->win_sent++;
 			t->sent++;
@@ -366,8 +417,7 @@ sched_next(struct sched *s, uint64_t now_ms)
 				ring_del(s, t);
 			return c;
 		}
-		t = t->rnext;
-	} while (t != start);
+	}
 	return NULL;
 }
 
@@ -416,58 +466,56 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 	}
 	if (until > t->paused_until)
 		t->paused_until = until;
-	/* A paused bucket does not fill past what one window takes. */
-	refill(t, now_ms);
+	t->keep_until = max_u64(t->keep_until,
+	    t->paused_until + KEEP_LEARNED_MS);
+	/* The bucket fills during the pause, up to burst: a window's budget
+	 * (burst, when it is set to the window's size) goes at its start. */
+}
+
+/* Unlink t's calls that cannot go before their deadline onto *tail. */
+static void
+expire_tenant(struct sched *s, struct tenant *t, uint64_t now_ms,
+    struct call ***tail)
+{
+	struct bucket_rate	 r = tenant_rate(t);
+	struct call		*c, *prev = NULL, *next;
+	uint64_t		 k = 1, at;
+
+	for (c = t->head; c != NULL; c = next) {
+		s->steps++;
+		next = c->next;
+		at = earliest(t, &r, c, k, now_ms);
+		if (at <= c->deadline_ms) {
+			prev = c;
+			k++;
+			continue;
+		}
+		queue_unlink(t, c, prev);
+		s->queued--;
+		c->queued_ms += now_ms - c->enqueued_ms;
+		c->retry_after_s = (int)((at - now_ms + 999) / 1000);
+		if (c->retry_after_s < 1)
+			c->retry_after_s = 1;
+		**tail = c;
+		*tail = &c->next;
+	}
+	if (t->head == NULL)
+		ring_del(s, t);
 }
 
 struct call *
 sched_expire(struct sched *s, uint64_t now_ms)
 {
-	struct call	*out = NULL, **tail = &out, *c, *prev, *next;
-	struct tenant	*t, *start;
-	uint64_t	 k, earliest, base;
-	double		 r;
+	struct ring_walk	 w;
+	struct tenant		*t;
+	struct call		*out = NULL, **tail = &out;
 
-	if (now_ms < s->next_expire_ms || s->cursor == NULL)
+	if (now_ms < s->next_expire_ms)
 		return NULL;
 	s->next_expire_ms = now_ms + SCHED_EXPIRE_EVERY_MS;
-	start = t = s->cursor;
-	do {
-		struct tenant *tnext = t->rnext;
-
-		refill(t, now_ms);
-		r = rate_per_ms(t);
-		base = t->paused_until > now_ms ? t->paused_until : now_ms;
-		for (prev = NULL, c = t->head, k = 0; c != NULL; c = next) {
-			next = c->next;
-			/* The soonest the kth call in line could go. */
-			earliest = now_ms;
-			if ((double)(k + 1) > t->tokens)
-				earliest += (uint64_t)(((double)(k + 1) -
-				    t->tokens) / r);
-			if (base > earliest)
-				earliest = base;
-			if (c->not_before_ms > earliest)
-				earliest = c->not_before_ms;
-			if (earliest <= c->deadline_ms) {
-				prev = c;
-				k++;
-				continue;
-			}
-			queue_unlink(t, c, prev);
-			s->queued--;
-			c->queued_ms += now_ms - c->enqueued_ms;
-			c->retry_after_s = (int)((earliest - now_ms + 999) /
-			    1000);
-			if (c->retry_after_s < 1)
-				c->retry_after_s = 1;
-			*tail = c;
-			tail = &c->next;
-		}
-		if (t->head == NULL)
-			ring_del(s, t);
-		t = tnext;
-	} while (s->cursor != NULL && t != start && t->on_ring);
+	ring_walk_start(&w, s);
+	while ((t = ring_walk_next(&w)) != NULL)
+		expire_tenant(s, t, now_ms, &tail);
 	return out;
 }
 
@@ -494,19 +542,31 @@ sched_remove(struct sched *s, struct call *c)
 uint64_t
 sched_next_due(struct sched *s, uint64_t now_ms)
 {
-	struct tenant	*t;
-	uint64_t	 due = SCHED_NEVER, d;
+	struct ring_walk	 w;
+	struct tenant		*t;
+	uint64_t		 due = SCHED_NEVER, d;
 
-	if ((t = s->cursor) == NULL)
+	if (s->cursor == NULL)
 		return SCHED_NEVER;
-	do {
+	ring_walk_start(&w, s);
+	while ((t = ring_walk_next(&w)) != NULL)
 		if ((d = tenant_due(t, now_ms)) < due)
 			due = d;
-		t = t->rnext;
-	} while (t != s->cursor);
 	if (s->next_expire_ms < due)
 		due = s->next_expire_ms > now_ms ? s->next_expire_ms : now_ms;
 	return due;
+}
+
+uint64_t
+sched_steps(const struct sched *s)
+{
+	return s->steps;
+}
+
+uint64_t
+sched_refused(const struct sched *s)
+{
+	return s->refused;
 }
 
 uint64_t
@@ -547,12 +607,16 @@ static void
 fill_info(const struct tenant *t, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
+	struct bucket_rate	 r;
+
 	memset(info, 0, sizeof(*info));
 	info->name = t->name;
 	info->queued = t->queued;
 	info->inflight = t->inflight;
 	info->paused_until_ms = t->paused_until > now_ms ? t->paused_until : 0;
-	info->rate_per_s = rate_per_ms(t) * 1000.0;
+	r = tenant_rate(t);
+	info->rate_per_s = 1e6 / (double)r.interval_us;
+	info->available = bucket_available(&t->bucket, &r, now_ms);
 	info->budget = t->budget;
 	info->learned_per_min = t->learned_per_min;
 	info->configured_per_s = (double)t->lim->rate.n * 1000.0 /

@@ -39,7 +39,10 @@ void		 sched_set_config(struct sched *, const struct config *);
 /*
  * Queue a new call (call->tenant set) at the tail of its tenant's queue.
  * Returns 0, or -1 when the tenant's queue is full or no tenant slot is
- * free (*code says which); the caller keeps the call then.
+ * free (*code says which); the caller keeps the call then.  A slot is
+ * free when max_tenants is not reached or some tenant has nothing queued
+ * or out, no pause, and nothing learned from a 429 in the last few
+ * minutes: a flood of new tenant names cannot erase a pause.
  */
 int		 sched_submit(struct sched *, struct call *, uint64_t now_ms,
 		    const char **code);
@@ -74,6 +77,10 @@ uint64_t	 sched_next_due(struct sched *, uint64_t now_ms);
 uint64_t	 sched_queued(const struct sched *);
 uint64_t	 sched_inflight(const struct sched *);
 unsigned	 sched_tenants(const struct sched *);
+/* New tenants refused because every slot held one worth keeping. */
+uint64_t	 sched_refused(const struct sched *);
+/* Loop iterations so far (tests bound the work per call with it). */
+uint64_t	 sched_steps(const struct sched *);
 /* Take every queued call out, one by one (shutdown). */
 struct call	*sched_drain(struct sched *);
 
@@ -84,6 +91,7 @@ struct sched_tenant_info {
 	uint64_t	 inflight;
 	uint64_t	 paused_until_ms;	/* 0: not paused */
 	double		 rate_per_s;		/* paced at now */
+	uint64_t	 available;		/* calls the bucket allows now */
 	uint64_t	 budget;		/* learned per window, 0 unknown */
 	uint64_t	 learned_per_min;	/* from 429 bodies, 0 unknown */
 	double		 configured_per_s;	/* the configured rate */

@@ -517,6 +517,159 @@ START_TEST(tenants_follow_the_oauth_client)
 }
 END_TEST
 
+/*
+ * The hang of issue 8 through the binary: tenant "limited" is told to
+ * wait 60 s (longer than its calls may wait) while tenant "slow" has calls
+ * queued behind its in-flight cap.  weir used to spin in sched_expire at
+ * full CPU, answering nothing, not even SIGTERM.
+ */
+static void
+slow_or_limited(const struct fake_req *req, struct fake_reply *rp,
+    void *arg)
+{
+	(void)arg;
+	if (strncmp(req->target, "/limited", 8) == 0) {
+		rp->delay_ms = 300;
+		rp->status = 429;
+		fake_reply_header(rp, "Retry-After", "60");
+		fake_reply_printf(rp, "{\"status\":429}");
+	} else {
+		rp->delay_ms = 2000;
+		reply_ok(rp, req);
+	}
+}
+
+struct one_call {
+	pthread_t	 th;
+	const char	*tenant_hdr;
+	const char	*target;
+	int		 status;
+	char		 code[64];
+};
+
+static void *
+one_call(void *arg)
+{
+	struct one_call	*oc = arg;
+	const char	*hdrs[] = { oc->tenant_hdr, NULL };
+	struct h_req	 q = { .method = "GET", .target = oc->target,
+	    .headers = hdrs, .timeout_ms = 30000 };
+	struct h_resp	 r;
+
+	memset(&r, 0, sizeof(r));
+	h_request(W.port, &q, &r);
+	oc->status = r.status;
+	if (r.status == 503)
+		h_json_get((char *)r.body, r.body_len, "code", oc->code,
+		    sizeof(oc->code));
+	h_resp_free(&r);
+	return NULL;
+}
+
+START_TEST(a_long_429_beside_a_capped_tenant_keeps_weir_answering)
+{
+	static const char *const env[] = { "WEIR_LOG_LEVEL=warn", NULL };
+	struct one_call	 calls[24];
+	struct h_resp	 r;
+	struct h_req	 q = { .method = "GET", .target = "/healthz",
+	    .timeout_ms = 5000 };
+	uint64_t	 t0;
+	int		 i, n429 = 0, n503 = 0, n200 = 0, round;
+
+	start(slow_or_limited, NULL, env);
+	/* both orders of arrival: which tenant the ring's cursor rests on
+	 * decided whether the walk ended */
+	for (round = 0; round < 2; round++) {
+		memset(calls, 0, sizeof(calls));
+		for (i = 0; i < 24; i++) {
+			int limited = (i < 12) == (round == 0);
+
+			calls[i].tenant_hdr = limited ?
+			    "X-Weir-Tenant: limited" : "X-Weir-Tenant: slow";
+			calls[i].target = limited ? "/limited" : "/slow";
+			if (i == 12)
+				h_nap_ms(300);
+			ck_assert_int_eq(pthread_create(&calls[i].th, NULL,
+			    one_call, &calls[i]), 0);
+		}
+		/* while the limited tenant's queued calls expire, weir still
+		 * answers on both listeners */
+		h_nap_ms(1000);
+		t0 = h_mono_ms();
+		memset(&r, 0, sizeof(r));
+		ck_assert_int_eq(h_request(h_admin_port(&W), &q, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		h_resp_free(&r);
+		ck_assert_uint_lt(h_mono_ms() - t0, 5000);
+		for (i = 0; i < 24; i++) {
+			pthread_join(calls[i].th, NULL);
+			if (strcmp(calls[i].target, "/slow") == 0) {
+				ck_assert_int_eq(calls[i].status, 200);
+				n200++;
+			} else if (calls[i].status == 429)
+				n429++;
+			else {
+				/* queued behind the pause: answered at once */
+				ck_assert_int_eq(calls[i].status, 503);
+				ck_assert_str_eq(calls[i].code, "weir.deadline");
+				n503++;
+			}
+		}
+		/* the second round's limited calls find the tenant paused */
+		if (round == 0)
+			ck_assert_int_gt(n429, 0);
+	}
+	ck_assert_int_eq(n200, 24);
+	ck_assert_int_eq(n429 + n503, 24);
+	/* and it stops when told */
+	ck_assert_int_eq(h_stop(&W), 0);
+}
+END_TEST
+
+/*
+ * max_tenants = 1: the one tenant is paused by a 429; a new tenant name
+ * cannot evict it (erasing the pause) and is refused 503
+ * weir.too_many_tenants, counted in /metrics.
+ */
+START_TEST(a_paused_tenant_keeps_its_slot_against_new_names)
+{
+	static struct script s = { { "429 Retry-After: 30", "200" }, 2, 0 };
+	static const char *const env[] = { "WEIR_MAX_TENANTS=1", NULL };
+	const char	*paused[] = { "X-Weir-Tenant: paused",
+	    "X-Weir-Max-Wait: 1", NULL };
+	const char	*other[] = { "X-Weir-Tenant: newcomer", NULL };
+	struct h_req	 q = { .method = "GET", .target = "/api/v2/flows",
+	    .headers = paused };
+	struct h_req	 m = { .method = "GET", .target = "/metrics" };
+	struct h_resp	 r;
+
+	start(scripted, &s, env);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	ck_assert_int_eq(r.status, 429);
+	h_resp_free(&r);
+	q.headers = other;
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	h_assert_weir_error(&r, 503, "weir.too_many_tenants");
+	ck_assert_ptr_nonnull(h_resp_header(&r, "Retry-After"));
+	h_resp_free(&r);
+	/* the pause is still there: the paused tenant's next call cannot
+	 * make its 1 s deadline */
+	q.headers = paused;
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	h_assert_weir_error(&r, 503, "weir.deadline");
+	h_resp_free(&r);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(h_request(h_admin_port(&W), &m, &r), 0);
+	ck_assert_ptr_nonnull(strstr((char *)r.body,
+	    "\nweir_tenants_refused_total 1\n"));
+	h_resp_free(&r);
+}
+END_TEST
+
 static Suite *
 absorb_suite(void)
 {
@@ -532,6 +685,9 @@ absorb_suite(void)
 	tcase_add_test(tc, deadlines_hold);
 	tcase_add_test(tc, transient_errors_retried_when_safe);
 	tcase_add_test(tc, tenants_follow_the_oauth_client);
+	tcase_add_test(tc,
+	    a_long_429_beside_a_capped_tenant_keeps_weir_answering);
+	tcase_add_test(tc, a_paused_tenant_keeps_its_slot_against_new_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -337,6 +337,40 @@ START_TEST(final_answers_pass_through)
 }
 END_TEST
 
+/* A 429 that asks for days (delta, date or reset) pauses max_pause. */
+START_TEST(a_429_never_pauses_longer_than_max_pause)
+{
+	static const char *const hints[][2] = {
+		{ "Retry-After", "604800" },
+		{ "Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT" },
+		{ "X-RateLimit-Reset", "86400" },
+	};
+	struct policy_decision	 d;
+	struct call		*c;
+	char			 err[128];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		c = answered("GET", 429, 10000);
+		hdrs_add(&c->resp_hdrs, hints[i][0], hints[i][1]);
+		policy_classify(cfg, c, 0, WALL, &d);
+		ck_assert_msg(d.wait_hint_ms == 3600000, "%s: %s paused %llu",
+		    hints[i][0], hints[i][1],
+		    (unsigned long long)d.wait_hint_ms);
+		ck_assert_int_eq(c->retry_after_s, 3600);
+		call_free(c);
+	}
+	ck_assert_int_eq(config_set(cfg, "test", "max_pause", "90s", err,
+	    sizeof(err)), 0);
+	c = answered("GET", 429, 1000000);
+	hdrs_add(&c->resp_hdrs, "Retry-After", "600");
+	policy_classify(cfg, c, 0, WALL, &d);
+	ck_assert_int_eq(d.verdict, POLICY_RETRY);
+	ck_assert_uint_eq(d.wait_ms, 90000);
+	call_free(c);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -355,6 +389,7 @@ policy_suite(void)
 	tcase_add_test(c, a_429_waits_as_retry_after_says);
 	tcase_add_test(c, a_429_falls_back_to_reset_then_body_then_backoff);
 	tcase_add_test(c, a_429_past_the_deadline_is_answered);
+	tcase_add_test(c, a_429_never_pauses_longer_than_max_pause);
 	tcase_add_test(c, transient_5xx_retried_for_idempotent_only);
 	tcase_add_test(c, idempotency_key_makes_post_retryable);
 	tcase_add_test(c, retries_stop_at_max_retries);

@@ -384,6 +384,142 @@ START_TEST(queues_and_tenants_are_bounded)
 END_TEST
 
 /*
+ * The hang of issue 8: a tenant told to wait longer than its calls may
+ * wait while another tenant has calls queued behind its in-flight cap.
+ * sched_expire() walked the ring until it met its start tenant again;
+ * when the start tenant's last call expired it left the ring and the walk
+ * never ended.  Both orders of arrival, driven as the loop drives sched
+ * (default limits: burst 10, concurrency 8, max_wait 15 s).
+ */
+static void
+hang_shape(int throttled_first)
+{
+	struct config	*cfg = cfg_of("");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *next, *out[16];
+	const char	*slow = "b", *limited = "a";
+	uint64_t	 now, first, second;
+	int		 i, n, nout = 0, expired = 0;
+
+	/* each tenant's 12 calls arrive together, and are dispatched at
+	 * once, in the order they arrive */
+	first = throttled_first ? 0 : 300;
+	second = throttled_first ? 300 : 0;
+	for (i = 0; i < 24; i++) {
+		const char *who = (i < 12) == throttled_first ? limited : slow;
+		uint64_t at = who == limited ? first : second;
+
+		submit(s, mk(who, at + 15000), at);
+		while ((c = sched_next(s, at)) != NULL)
+			out[nout++] = c;
+	}
+	ck_assert_int_eq(nout, 16);	/* 8 each: the in-flight cap */
+	/* 300 ms later every call of the limited tenant gets 429, wait 60 s:
+	 * weir answers them (60 s is past their deadline) */
+	now = 600;
+	for (i = n = 0; i < nout; i++) {
+		if (strcmp(out[i]->tenant, limited) != 0) {
+			out[n++] = out[i];
+			continue;
+		}
+		out[i]->status = 429;
+		sched_done(s, out[i], now);
+		sched_throttle(s, out[i], now, 60000, 0);
+		call_free(out[i]);
+	}
+	nout = n;
+	/* the limited tenant's 4 queued calls cannot make their deadline */
+	for (c = sched_expire(s, now + SCHED_EXPIRE_EVERY_MS); c != NULL;
+	    c = next) {
+		next = c->next;
+		ck_assert_str_eq(c->tenant, limited);
+		ck_assert_int_ge(c->retry_after_s, 59);
+		call_free(c);
+		expired++;
+	}
+	ck_assert_int_eq(expired, 4);
+	ck_assert_uint_eq(sched_queued(s), 4);	/* the slow tenant's */
+	ck_assert_uint_le(sched_next_due(s, now + 60), now + 60 +
+	    SCHED_EXPIRE_EVERY_MS);
+	ck_assert_ptr_null(sched_expire(s, now + 2 * SCHED_EXPIRE_EVERY_MS));
+	for (i = 0; i < nout; i++) {
+		finish(s, out[i], 200, 2000);
+		call_free(out[i]);
+	}
+	while ((c = sched_next(s, 2000)) != NULL) {
+		finish(s, c, 200, 2000);
+		call_free(c);
+	}
+	ck_assert_uint_eq(sched_queued(s), 0);
+	sched_free(s);
+	config_free(cfg);
+}
+
+START_TEST(a_long_pause_beside_a_capped_tenant_does_not_hang_expiry)
+{
+	hang_shape(1);
+	hang_shape(0);
+}
+END_TEST
+
+/*
+ * max_tenants reached: a tenant that is paused, or learned its window in
+ * the last minutes, keeps its slot; the newcomer is refused and counted.
+ * An idle tenant with nothing learned makes room as before.
+ */
+START_TEST(a_paused_tenant_is_not_evicted_for_a_newcomer)
+{
+	struct config	*cfg = cfg_of("max_tenants = 2\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	const char	*code = NULL;
+	struct sched_tenant_info info;
+
+	submit(s, mk("paused", UINT64_MAX), 0);
+	c = sched_next(s, 0);
+	c->status = 429;
+	sched_done(s, c, 100);
+	sched_throttle(s, c, 100, 30000, 0);
+	call_free(c);
+	submit(s, mk("idle", UINT64_MAX), 100);
+	c = sched_next(s, 100);
+	finish(s, c, 200, 200);
+	call_free(c);
+	/* "idle" has nothing to lose: evicted for "new1" */
+	c = mk("new1", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 300, &code), 0);
+	ck_assert_int_eq(sched_tenant_info(s, "idle", 300, &info), -1);
+	ck_assert_int_eq(sched_tenant_info(s, "paused", 300, &info), 0);
+	ck_assert_uint_eq(info.paused_until_ms, 30100);
+	c = sched_next(s, 300);
+	finish(s, c, 200, 400);
+	call_free(c);
+	/* now "new1" is idle and goes; "paused" stays while paused and for
+	 * a few windows after it */
+	c = mk("new2", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 500, &code), 0);
+	c = mk("new3", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 600, &code), -1);
+	ck_assert_str_eq(code, "weir.too_many_tenants");
+	call_free(c);
+	ck_assert_uint_eq(sched_refused(s), 1);
+	ck_assert_int_eq(sched_tenant_info(s, "paused", 600, &info), 0);
+	while ((c = sched_next(s, 600)) != NULL) {
+		finish(s, c, 200, 600);
+		call_free(c);
+	}
+	/* long after the pause and its keep time, it may go */
+	c = mk("new4", UINT64_MAX);
+	ck_assert_int_eq(sched_submit(s, c, 30100 + 3 * 60000 + 1, &code), 0);
+	ck_assert_int_eq(sched_tenant_info(s, "paused", 300000, &info), -1);
+	ck_assert_ptr_eq(sched_drain(s), c);
+	call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+/*
  * A fixed-window upstream: limit calls per window_ms, 429 with the time
  * to the window's end after that.  Drives sched like the loop does, with
  * a fixed latency, and counts 429s per window.
@@ -513,6 +649,9 @@ sched_suite(void)
 	tcase_add_test(tc, queues_and_tenants_are_bounded);
 	tcase_add_test(tc, learns_a_fixed_window);
 	tcase_add_test(tc, learns_a_lower_rate_from_429_bodies);
+	tcase_add_test(tc,
+	    a_long_pause_beside_a_capped_tenant_does_not_hang_expiry);
+	tcase_add_test(tc, a_paused_tenant_is_not_evicted_for_a_newcomer);
 	suite_add_tcase(s, tc);
 	return s;
 }
