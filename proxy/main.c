@@ -240,7 +240,7 @@ reload(struct weir *w)
 	w->cfg = cfg;
 	log_init(cfg->log_level, cfg->log_format);
 	front_set_config(w->front, cfg);
-	sched_set_config(w->sched, cfg);
+	sched_set_config(w->sched, cfg, w->now_ms);
 	upstream_set_config(w->up, cfg);
 	w->view.cfg = cfg;
 	config_free(old);

@@ -103,6 +103,8 @@ ring_walk_next(struct ring_walk *w)
 	return t;
 }
 
+static void	set_rate(struct tenant *, uint64_t now_ms);
+
 static unsigned
 hash(const char *s)
 {
@@ -141,27 +143,34 @@ tenant_unhash(struct sched *s, struct tenant *t)
 
 /*
  * Make room: forget the least recently used tenant that has nothing to
- * lose, no call queued or out and no pause or learned window still worth
- * keeping.  0, or -1 if there is none.
+ * lose: no call queued or out, and no pause or learned window still worth
+ * keeping.  One whose bucket is full again goes first: one forgotten with
+ * calls spent comes back with a fresh burst, so that is the last resort.
+ * 0, or -1 if there is none.
  */
 static int
 evict_idle(struct sched *s, uint64_t now_ms)
 {
-	struct tenant	*t, *victim = NULL;
+	struct tenant	*t, *full = NULL, *any = NULL;
 	unsigned	 i;
 
 	for (i = 0; i < NBUCKETS; i++)
 		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
 			s->steps++;
-			if (t->queued == 0 && t->inflight == 0 &&
-			    t->keep_until <= now_ms &&
-			    (victim == NULL ||
-			    t->last_used_ms < victim->last_used_ms))
-				victim = t;
+			if (t->queued != 0 || t->inflight != 0 ||
+			    t->keep_until > now_ms)
+				continue;
+			if (any == NULL || t->last_used_ms < any->last_used_ms)
+				any = t;
+			if (bucket_full(&t->bucket, now_ms) && (full == NULL ||
+			    t->last_used_ms < full->last_used_ms))
+				full = t;
 		}
-	if (victim == NULL)
+	if (full != NULL)
+		any = full;
+	if (any == NULL)
 		return -1;
-	tenant_unhash(s, victim);
+	tenant_unhash(s, any);
 	return 0;
 }
 
@@ -181,6 +190,8 @@ tenant_get(struct sched *s, const char *name, uint64_t now_ms)
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->lim = config_limits(s->cfg, name);
+	bucket_init(&t->bucket, t->lim->rate.n, t->lim->rate.per_ms,
+	    t->lim->burst);
 	t->last_used_ms = now_ms;
 	h = hash(name);
 	t->hnext = s->buckets[h];
@@ -217,29 +228,34 @@ sched_free(struct sched *s)
 }
 
 void
-sched_set_config(struct sched *s, const struct config *cfg)
+sched_set_config(struct sched *s, const struct config *cfg, uint64_t now_ms)
 {
 	struct tenant	*t;
 	unsigned	 i;
 
 	s->cfg = cfg;
 	for (i = 0; i < NBUCKETS; i++)
-		for (t = s->buckets[i]; t != NULL; t = t->hnext)
+		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
 			t->lim = config_limits(cfg, t->name);
+			set_rate(t, now_ms);
+		}
 }
 
-/* The rate a tenant is paced at: the configured one, or what a 429 body
- * said if that is lower. */
-static struct bucket_rate
-tenant_rate(const struct tenant *t)
+/* Pace t at its configured rate, or at what a 429 body said if that is
+ * lower; after a reload or a 429. */
+static void
+set_rate(struct tenant *t, uint64_t now_ms)
 {
 	const struct rate	*r = &t->lim->rate;
 
 	/* learned/60000 < n/per_ms, without division */
 	if (t->learned_per_min > 0 &&
 	    t->learned_per_min * r->per_ms < r->n * 60000)
-		return bucket_rate(t->learned_per_min, 60000, t->lim->burst);
-	return bucket_rate(r->n, r->per_ms, t->lim->burst);
+		bucket_set(&t->bucket, t->learned_per_min, 60000,
+		    t->lim->burst, now_ms);
+	else
+		bucket_set(&t->bucket, r->n, r->per_ms, t->lim->burst,
+		    now_ms);
 }
 
 static void
@@ -369,11 +385,11 @@ max_u64(uint64_t a, uint64_t b)
  * caps can only make it later).
  */
 static uint64_t
-earliest(const struct tenant *t, const struct bucket_rate *r,
-    const struct call *c, uint64_t k, uint64_t now_ms)
+earliest(const struct tenant *t, const struct call *c, uint64_t k,
+    uint64_t now_ms)
 {
 	return max_u64(max_u64(t->paused_until, c->not_before_ms),
-	    bucket_due(&t->bucket, r, k, now_ms));
+	    bucket_due(&t->bucket, k, now_ms));
 }
 
 /* When t could send its head call, or SCHED_NEVER if it waits for an
@@ -381,12 +397,9 @@ earliest(const struct tenant *t, const struct bucket_rate *r,
 static uint64_t
 tenant_due(const struct tenant *t, uint64_t now_ms)
 {
-	struct bucket_rate	 r;
-
 	if (t->head == NULL || t->inflight >= cap_now(t))
 		return SCHED_NEVER;
-	r = tenant_rate(t);
-	return earliest(t, &r, t->head, 1, now_ms);
+	return earliest(t, t->head, 1, now_ms);
 }
 
 struct call *
@@ -394,7 +407,6 @@ sched_next(struct sched *s, uint64_t now_ms)
 {
 	struct ring_walk	 w;
 	struct tenant		*t;
-	struct bucket_rate	 r;
 	struct call		*c;
 
 	ring_walk_start(&w, s);
@@ -403,8 +415,7 @@ sched_next(struct sched *s, uint64_t now_ms)
 			c = t->head;
 			queue_unlink(t, c, NULL);
 			s->queued--;
-			r = tenant_rate(t);
-			bucket_take(&t->bucket, &r, now_ms);
+			bucket_take(&t->bucket, now_ms);
 			t->inflight++;
 			t->win_sent++;
 			t->sent++;
@@ -450,8 +461,10 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 		return;
 	t->throttled++;
 	t->last_429_ms = now_ms;
-	if (limit_per_min > 0)
+	if (limit_per_min > 0) {
 		t->learned_per_min = limit_per_min;
+		set_rate(t, now_ms);
+	}
 	if (c->win_id == t->win_id) {
 		/*
 		 * The first 429 of this window: the window took win_ok calls
@@ -477,14 +490,13 @@ static void
 expire_tenant(struct sched *s, struct tenant *t, uint64_t now_ms,
     struct call ***tail)
 {
-	struct bucket_rate	 r = tenant_rate(t);
 	struct call		*c, *prev = NULL, *next;
 	uint64_t		 k = 1, at;
 
 	for (c = t->head; c != NULL; c = next) {
 		s->steps++;
 		next = c->next;
-		at = earliest(t, &r, c, k, now_ms);
+		at = earliest(t, c, k, now_ms);
 		if (at <= c->deadline_ms) {
 			prev = c;
 			k++;
@@ -607,16 +619,14 @@ static void
 fill_info(const struct tenant *t, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
-	struct bucket_rate	 r;
-
 	memset(info, 0, sizeof(*info));
 	info->name = t->name;
 	info->queued = t->queued;
 	info->inflight = t->inflight;
+	info->cap = cap_now(t);
 	info->paused_until_ms = t->paused_until > now_ms ? t->paused_until : 0;
-	r = tenant_rate(t);
-	info->rate_per_s = 1e6 / (double)r.interval_us;
-	info->available = bucket_available(&t->bucket, &r, now_ms);
+	info->rate_per_s = bucket_per_s(&t->bucket);
+	info->available = bucket_available(&t->bucket, now_ms);
 	info->budget = t->budget;
 	info->learned_per_min = t->learned_per_min;
 	info->configured_per_s = (double)t->lim->rate.n * 1000.0 /

@@ -33,8 +33,10 @@ struct sched;
 
 struct sched	*sched_new(const struct config *);
 void		 sched_free(struct sched *);
-/* Re-read every tenant's limits from a new config (reload). */
-void		 sched_set_config(struct sched *, const struct config *);
+/* Re-read every tenant's limits from a new config (reload); the new
+ * rates apply from now_ms. */
+void		 sched_set_config(struct sched *, const struct config *,
+		    uint64_t now_ms);
 
 /*
  * Queue a new call (call->tenant set) at the tail of its tenant's queue.
@@ -89,6 +91,7 @@ struct sched_tenant_info {
 	const char	*name;
 	uint64_t	 queued;
 	uint64_t	 inflight;
+	uint64_t	 cap;			/* in-flight cap now */
 	uint64_t	 paused_until_ms;	/* 0: not paused */
 	double		 rate_per_s;		/* paced at now */
 	uint64_t	 available;		/* calls the bucket allows now */

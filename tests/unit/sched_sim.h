@@ -1,0 +1,97 @@
+/*
+ * sched_sim.h - drive sched through a history of operations with a fake
+ * clock, as weir's loop drives it, and check its invariants after every
+ * step against a small model kept beside it.
+ *
+ * A history is a list of operations (submit calls, finish an attempt with
+ * 200, 429 or 503, take a call back, a client gone mid-attempt, advance
+ * the clock to when sched says, a little, or a jump of hours, reload with
+ * other limits).  Each operation refers to calls and tenants by small
+ * numbers taken modulo what exists, so any list of operations is a valid
+ * history and any sub-list of a history is one too: that is what lets a
+ * failing history be shrunk, and a fuzzer's bytes be decoded into one.
+ *
+ * After every operation the loop's pass runs (sched_expire, then
+ * sched_next until NULL) and these must hold:
+ *  - every call is handed out, expired or taken back exactly once; none
+ *    is lost (counts and per-tenant queues equal the model's);
+ *  - sched_next hands out the head of the tenant's queue (FIFO, retries
+ *    first), never a call of a paused tenant before the pause ends, never
+ *    a retry before its time, never past the in-flight cap;
+ *  - no tenant sends more than burst + elapsed * rate in any interval;
+ *  - round-robin: between two calls of one tenant in a pass, every other
+ *    tenant that was ready at both got one;
+ *  - after a pass no tenant is ready (sched_next does not stop early) and
+ *    sched_next_due is later than now (the loop does not spin);
+ *  - a pass at a time before sched_next_due, with nothing new, does
+ *    nothing (the loop does not oversleep work);
+ *  - no queued call is past its deadline by more than one expiry tick,
+ *    and a call expires only when it could not have made its deadline;
+ *  - every sched function does work bounded by the tenants and calls it
+ *    holds (sched_steps).
+ */
+#ifndef WEIR_SCHED_SIM_H
+#define WEIR_SCHED_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sim_kind {
+	SIM_SUBMIT = 0,
+	SIM_DONE,
+	SIM_REMOVE,
+	SIM_ABANDON,
+	SIM_ADVANCE,
+	SIM_RELOAD,
+	SIM_NKINDS
+};
+
+struct sim_op {
+	uint8_t		 kind;	/* enum sim_kind */
+	uint8_t		 a;	/* which tenant, call or config */
+	uint8_t		 b;	/* how: outcome, count, kind of advance */
+	uint32_t	 v;	/* a value: deadline, wait, time */
+};
+
+/* seed -> n random operations. */
+void	sim_random(uint64_t seed, struct sim_op *ops, size_t n);
+/* bytes -> at most max operations (6 bytes each); returns how many. */
+size_t	sim_decode(const uint8_t *data, size_t len, struct sim_op *ops,
+	    size_t max);
+
+/*
+ * Run a history; the limits are drawn from cfg_seed.  Returns 0, or -1
+ * with what broke (and at which operation) in why.
+ */
+int	sim_run(uint64_t cfg_seed, const struct sim_op *ops, size_t n,
+	    char *why, size_t whylen);
+
+/*
+ * Shrink a failing history: remove operations while it still fails.
+ * Returns the new length (ops is rewritten in place).
+ */
+size_t	sim_shrink(uint64_t cfg_seed, struct sim_op *ops, size_t n);
+
+/*
+ * For testing the checker: make the model disagree with sched as a broken
+ * scheduler would (pauses that end 10 s early, sending at twice the
+ * rate), so that the invariants must catch it.  0: off.
+ */
+enum sim_mut {
+	SIM_MUT_NONE = 0,
+	SIM_MUT_SHORT_PAUSE,
+	SIM_MUT_FAST_RATE,
+};
+extern int	sim_mutation;
+
+/* What the histories run so far did, to show they reach every path. */
+struct sim_stats {
+	uint64_t	 histories, ops, sent, expired, requeued, throttled;
+	uint64_t	 removed, queue_full, tenants_refused, reloads;
+};
+extern struct sim_stats	sim_stats;
+
+/* One operation as text, for printing a failing history. */
+void	sim_format(const struct sim_op *, char *out, size_t outlen);
+
+#endif
