@@ -4,7 +4,8 @@
  * passed in.
  *
  * Tenants live in a hash table (bounded by max_tenants: an idle tenant is
- * evicted to make room).  Tenants with queued calls are also on a ring;
+ * evicted to make room, unless it is paused or learned its window in the
+ * last few minutes).  Tenants with queued calls are also on a ring;
  * sched_next() walks the ring from a cursor that moves past every tenant
  * it serves, so a tenant with 10,000 queued calls delays another by one
  * dispatch at most.
