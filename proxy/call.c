@@ -79,6 +79,7 @@ call_reset_response(struct call *c)
 	c->status = 0;
 	hdrs_free(&c->resp_hdrs);
 	buf_free(&c->resp_body);
+	c->resp_off = 0;
 	c->xfer_error = 0;
 	c->xfer_errmsg[0] = '\0';
 }

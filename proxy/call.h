@@ -80,6 +80,14 @@ struct call {
 	int			 status;	/* 0: no HTTP answer */
 	struct hdrs		 resp_hdrs;
 	struct buf		 resp_body;
+	size_t			 resp_off;	/* of it, sent already */
+	/*
+	 * The answer goes to the client as its body arrives, through
+	 * resp_body as a buffer of at most response_buffer bytes: upstream
+	 * fills it, front drains it.  Set once, when the buffer of a final
+	 * answer first fills up; from then on the call is never retried.
+	 */
+	int			 streaming;
 	enum xfer_err		 xfer_error;
 	char			 xfer_errmsg[256];
 

@@ -7,7 +7,10 @@
  * unescapes anything) and freed in the completion callback.  A request
  * goes NEW -> BODY -> QUEUED (connection suspended, the call out in sched
  * or upstream) -> ANSWERED; errors found before dispatch go straight to
- * ANSWERED.  Touches route, sched and log; the loop owns the clock.
+ * ANSWERED.  An answer larger than response_buffer streams (front_stream):
+ * the head is sent while the transfer runs, and the body is read from the
+ * call's bounded buffer; the access line is written when it ends.
+ * Touches route, sched and log; the loop owns the clock.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -54,6 +57,13 @@ struct req {
 	uint64_t		 suspended_ms;
 	struct req		*wnext, *wprev;	/* suspended, not yet watched */
 	int			 waiting;	/* on that list */
+	/* A streaming answer (call.h): the head goes out, the body
+	 * follows as upstream fills the call's buffer. */
+	int			 streaming;	/* front_stream() ran */
+	int			 xfer_running;	/* until front_answer() */
+	int			 streamed;	/* its response is queued */
+	int			 stream_wait;	/* reader suspended: no bytes */
+	uint64_t		 sent;		/* body bytes handed to MHD */
 };
 
 struct front {
@@ -61,6 +71,7 @@ struct front {
 	struct sched		*sched;
 	const struct tenant_map	*tenants;
 	front_abandon_cb	 abandon;
+	front_abandon_cb	 drained;
 	void			*abandon_arg;
 	struct metrics		*metrics;
 	struct MHD_Daemon	*d;
@@ -92,6 +103,9 @@ struct front {
 #define CONN_SLACK	64
 
 #define WATCH_AFTER_MS	100
+
+/* How much of a streaming answer MHD asks for at once. */
+#define STREAM_BLOCK	65536
 
 static void
 http_date(char *out, size_t len)
@@ -417,6 +431,14 @@ check_hangups(struct front *f)
 			if (!(ev[i].events & (EPOLLHUP | EPOLLERR)) &&
 			    recv(r->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 				continue;
+			if (r->stream_wait) {
+				/* Its reader cuts the answer short, and
+				 * on_completed() takes the call back. */
+				r->stream_wait = 0;
+				r->gone = 1;
+				MHD_resume_connection(r->conn);
+				continue;
+			}
 			if (r->answer_ready)
 				continue;
 			r->gone = 1;
@@ -498,14 +520,32 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* The upstream's header fields a client gets. */
+static void
+add_upstream_headers(struct front *f, struct MHD_Response *resp,
+    const struct call *c)
+{
+	struct hdrs	 out = { 0 };
+	size_t		 i;
+
+	route_response_headers(&c->resp_hdrs, &out);
+	hdrs_del(&out, f->cfg->request_id_header);
+	if (c->retry_after_s > 0)
+		hdrs_del(&out, "Retry-After");	/* recomputed */
+	for (i = 0; i < out.n; i++)
+		if (MHD_add_response_header(resp, out.v[i].name,
+		    out.v[i].value) == MHD_NO)
+			log_debug("%s: response header %s not forwarded",
+			    c->reqid, out.v[i].name);
+	hdrs_free(&out);
+}
+
 /* Build the client's response from the upstream's answer. */
 static struct MHD_Response *
 upstream_response(struct front *f, struct call *c, size_t *bytes_out)
 {
 	struct MHD_Response	*resp;
-	struct hdrs		 out = { 0 };
 	const char		*cl;
-	size_t			 i;
 
 	if (strcmp(c->method, "HEAD") == 0 &&
 	    (cl = hdrs_get(&c->resp_hdrs, "Content-Length")) != NULL) {
@@ -525,17 +565,95 @@ upstream_response(struct front *f, struct call *c, size_t *bytes_out)
 	}
 	if (resp == NULL)
 		return NULL;
-	route_response_headers(&c->resp_hdrs, &out);
-	hdrs_del(&out, f->cfg->request_id_header);
-	if (c->retry_after_s > 0)
-		hdrs_del(&out, "Retry-After");	/* recomputed */
-	for (i = 0; i < out.n; i++)
-		if (MHD_add_response_header(resp, out.v[i].name,
-		    out.v[i].value) == MHD_NO)
-			log_debug("%s: response header %s not forwarded",
-			    c->reqid, out.v[i].name);
-	hdrs_free(&out);
+	add_upstream_headers(f, resp, c);
 	return resp;
+}
+
+/*
+ * MHD_create_response_from_callback() reader of a streaming answer: what
+ * the call's buffer holds.  When it is empty and the transfer runs, the
+ * connection is suspended until front_stream() or front_answer(): a
+ * reader that returns 0 in external epoll mode is called again at once.
+ */
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct req	*r = cls;
+	struct front	*f = r->f;
+	struct call	*c = r->call;
+	struct buf	*b = &c->resp_body;
+	size_t		 n;
+
+	(void)pos;
+	if (r->gone || (!r->xfer_running && c->xfer_error != XFER_OK))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if ((n = b->len - c->resp_off) > 0) {
+		if (n > max)
+			n = max;
+		memcpy(out, b->p + c->resp_off, n);
+		c->resp_off += n;
+		if (c->resp_off == b->len)
+			c->resp_off = b->len = 0;
+		r->sent += n;
+		if (r->xfer_running)
+			f->drained(c, f->abandon_arg);
+		return (ssize_t)n;
+	}
+	if (!r->xfer_running)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	r->stream_wait = 1;
+	MHD_suspend_connection(r->conn);
+	enlist(f, r);
+	return 0;
+}
+
+/* Answer with the head now and the body as it comes.  The access line
+ * is written when the answer ends (stream_end). */
+static enum MHD_Result
+stream_answer(struct front *f, struct req *r)
+{
+	struct call		*c = r->call;
+	struct MHD_Response	*resp;
+	const char		*cl;
+	char			*end;
+	uint64_t		 size = MHD_SIZE_UNKNOWN;
+	unsigned long long	 n;
+	enum MHD_Result		 ret;
+
+	r->state = RQ_ANSWERED;
+	if ((cl = hdrs_get(&c->resp_hdrs, "Content-Length")) != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno == 0 && end != cl && *end == '\0')
+			size = n;
+	}
+	/* Without a length: chunked to HTTP/1.1, closed after for 1.0. */
+	resp = MHD_create_response_from_callback(size, STREAM_BLOCK,
+	    stream_read, r, NULL);
+	if (resp == NULL) {
+		log_warnx("%s: cannot build a response", c->reqid);
+		f->pending--;
+		return MHD_NO;
+	}
+	add_upstream_headers(f, resp, c);
+	add_weir_headers(f, resp, c);
+	r->streamed = 1;
+	ret = MHD_queue_response(r->conn, (unsigned)c->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A streaming answer is over, whole or cut short: its access line. */
+static void
+stream_end(struct front *f, struct req *r,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct call	*c = r->call;
+
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && c->err_code == NULL)
+		c->err_code = "weir.client_gone";
+	f->pending--;
+	answered(f, c, c->status, (size_t)r->sent);
 }
 
 /* The call is back with its answer: send it. */
@@ -552,7 +670,9 @@ send_answer(struct front *f, struct req *r)
 		status = c->err_status;
 		resp = error_response(c->reqid, status, c->err_code,
 		    c->err_message, &bytes_out);
-	} else {
+	} else if (r->xfer_running)
+		return stream_answer(f, r);
+	else {
 		status = c->status;
 		resp = upstream_response(f, c, &bytes_out);
 	}
@@ -632,11 +752,15 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 	unwatch(f, r);
 	if (r->call != NULL) {
-		if (r->state == RQ_QUEUED && !r->answer_ready) {
+		if ((r->state == RQ_QUEUED && !r->answer_ready) ||
+		    r->xfer_running) {
 			/* Client gone while its call is out: take it back. */
 			f->abandon(r->call, f->abandon_arg);
+			r->xfer_running = 0;
 		}
-		if (r->state == RQ_BODY || r->state == RQ_QUEUED) {
+		if (r->streamed)
+			stream_end(f, r, toe);
+		else if (r->state == RQ_BODY || r->state == RQ_QUEUED) {
 			f->pending--;
 			if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 				log_info("%s: client went away before the "
@@ -823,12 +947,53 @@ front_run(struct front *f, uint64_t now_ms)
 }
 
 void
+front_set_drained(struct front *f, front_abandon_cb drained)
+{
+	f->drained = drained;
+}
+
+/* Wake a streaming answer's reader suspended for want of bytes. */
+static void
+stream_wake(struct front *f, struct req *r)
+{
+	if (!r->stream_wait)
+		return;
+	r->stream_wait = 0;
+	unwatch(f, r);
+	MHD_resume_connection(r->conn);
+}
+
+void
+front_stream(struct front *f, struct call *c, uint64_t now_ms)
+{
+	struct req	*r = c->front;
+
+	f->now_ms = now_ms;
+	if (r->streaming) {
+		stream_wake(f, r);
+		return;
+	}
+	r->streaming = 1;
+	r->xfer_running = 1;
+	unwatch(f, r);
+	r->answer_ready = 1;
+	MHD_resume_connection(r->conn);
+}
+
+void
 front_answer(struct front *f, struct call *c, uint64_t now_ms)
 {
 	struct req	*r = c->front;
 
 	f->now_ms = now_ms;
 	c->done_ms = now_ms;
+	if (r->streaming) {
+		/* Resumed already: the body ends when the buffer is empty,
+		 * or at once if the transfer failed. */
+		r->xfer_running = 0;
+		stream_wake(f, r);
+		return;
+	}
 	unwatch(f, r);
 	r->answer_ready = 1;
 	MHD_resume_connection(r->conn);

@@ -43,6 +43,13 @@ int		 front_watch_fd(const struct front *);
 long		 front_timeout(struct front *);
 /* Do the front's work; now_ms is the loop's clock. */
 void		 front_run(struct front *, uint64_t now_ms);
+/* Called with the abandon callback's arg when bytes of a streaming call's
+ * resp_body went to the client (see upstream_drained()). */
+void		 front_set_drained(struct front *, front_abandon_cb);
+/* The call's answer streams (call->streaming), or its buffer has more:
+ * answer with the head now and the body as it comes.  The call stays
+ * upstream's until front_answer(), which then ends the body. */
+void		 front_stream(struct front *, struct call *, uint64_t now_ms);
 /* Answer the call's client (upstream answer or call's error). */
 void		 front_answer(struct front *, struct call *, uint64_t now_ms);
 /* Stop accepting new connections (draining). */

@@ -151,6 +151,24 @@ on_done_policy(struct weir *w, struct call *c)
 		front_answer(w->front, c, w->now_ms);
 }
 
+/* upstream_stream_cb: the answer streams, or has more bytes to send. */
+static void
+on_stream(struct call *c, void *arg)
+{
+	struct weir	*w = arg;
+
+	front_stream(w->front, c, w->now_ms);
+}
+
+/* front_abandon_cb, for front_set_drained(): the client took bytes. */
+static void
+on_drained(struct call *c, void *arg)
+{
+	struct weir	*w = arg;
+
+	upstream_drained(w->up, c);
+}
+
 /* front_abandon_cb: the client left; take its call back. */
 static void
 on_abandon(struct call *c, void *arg)
@@ -428,11 +446,13 @@ main(int argc, char *argv[])
 		log_error("cannot set up libcurl");
 		goto out;
 	}
+	upstream_set_stream_cb(w.up, on_stream);
 	w.now_ms = clock_ms();
 	w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w);
 	if (w.front == NULL)
 		goto out;
 	front_set_metrics(w.front, w.metrics);
+	front_set_drained(w.front, on_drained);
 	log_startup("listening on %s", front_address(w.front));
 	w.view.cfg = w.cfg;
 	w.view.metrics = w.metrics;

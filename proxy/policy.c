@@ -234,6 +234,24 @@ policy_idempotent(const struct call *c)
 	return hdrs_get(&c->in_hdrs, "Idempotency-Key") != NULL;
 }
 
+/* A status policy_classify() may retry this call after, when it is not
+ * past its deadline. */
+static int
+retryable_status(const struct config *cfg, const struct call *c, int status)
+{
+	if (status == 429)
+		return 1;
+	return (status == 502 || status == 503 || status == 504) &&
+	    c->retries < cfg->max_retries && policy_idempotent(c);
+}
+
+int
+policy_final_status(const struct config *cfg, const struct call *c,
+    int status)
+{
+	return !retryable_status(cfg, c, status);
+}
+
 /* A seed for jitter that depends only on the call (tests repeat). */
 static uint32_t
 jitter_seed(const struct call *c)
@@ -282,6 +300,17 @@ policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
 	memset(d, 0, sizeof(*d));
 	d->verdict = POLICY_ANSWER;
 
+	if (c->streaming) {
+		/* The client has the head already: nothing can be taken back,
+		 * and a failure can only cut the answer short. */
+		if (c->xfer_error != XFER_OK) {
+			policy_xfer_error(c->xfer_error, &status, &code,
+			    &message);
+			call_set_error(c, status, code, message);
+		}
+		answer(d);
+		return;
+	}
 	if (c->xfer_error == XFER_OK && c->status == 429) {
 		d->reason = "429";
 		d->pause_tenant = 1;
@@ -311,13 +340,14 @@ policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
 		return;
 	}
 
-	transient = c->xfer_error != XFER_OK && c->xfer_error != XFER_TLS &&
-	    c->xfer_error != XFER_OTHER;
 	if (c->xfer_error == XFER_OK)
-		transient = c->status == 502 || c->status == 503 ||
-		    c->status == 504;
-	if (transient && c->retries < cfg->max_retries &&
-	    (policy_idempotent(c) || c->xfer_error == XFER_CONNECT)) {
+		transient = retryable_status(cfg, c, c->status);
+	else
+		transient = c->xfer_error != XFER_TLS &&
+		    c->xfer_error != XFER_OTHER &&
+		    c->retries < cfg->max_retries &&
+		    (policy_idempotent(c) || c->xfer_error == XFER_CONNECT);
+	if (transient) {
 		d->reason = c->xfer_error == XFER_OK ? "5xx" : "network";
 		if (c->xfer_error != XFER_OK ||
 		    hinted_wait(c, wall_ms, &wait) == -1)

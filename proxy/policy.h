@@ -13,6 +13,8 @@
  *   methods (GET HEAD OPTIONS PUT DELETE, or an Idempotency-Key), up to
  *   max_retries; a refused connection (nothing was sent) for any method.
  * Anything else, or a wait that would end past the call's deadline: answer.
+ * So is a call whose answer streams already (call->streaming): its client
+ * has the head, and a failed transfer can only cut the body short.
  */
 #ifndef WEIR_POLICY_H
 #define WEIR_POLICY_H
@@ -60,5 +62,13 @@ uint64_t policy_backoff(unsigned n, uint64_t base_ms, uint64_t cap_ms,
 /* Is the method safe to repeat (or does the call carry an
  * Idempotency-Key)? */
 int	policy_idempotent(const struct call *);
+/*
+ * Will an answer with this status go to the client as it is, whatever its
+ * body says (1), or may policy_classify() retry it (0: a 429, or a
+ * 502/503/504 for a call that may still be retried)?  Decided on the head
+ * alone, so that upstream.c may stream the body of a final answer.
+ */
+int	policy_final_status(const struct config *, const struct call *,
+	    int status);
 
 #endif

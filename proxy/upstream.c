@@ -22,7 +22,11 @@ struct xfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
 	struct call		*call;
+	struct upstream		*u;
 	int			 head_done;	/* final head ended: trailers next */
+	int			 final;		/* its status is answered as is */
+	int			 paused;	/* CURL_WRITEFUNC_PAUSE returned */
+	int			 client_paced;	/* timeouts set for streaming */
 	struct xfer		*next;		/* free list */
 };
 
@@ -38,6 +42,7 @@ struct upstream {
 	CURLM			*multi;
 	int			 h2[2];		/* by enum upstream_kind */
 	upstream_done_cb	 done;
+	upstream_stream_cb	 stream;
 	void			*done_arg;
 	struct xfer		*free_xfers;
 	unsigned		 active;
@@ -88,6 +93,9 @@ xfer_release(struct upstream *u, struct xfer *x)
 	x->headers = NULL;
 	x->call = NULL;
 	x->head_done = 0;
+	x->final = 0;
+	x->paused = 0;
+	x->client_paced = 0;
 	x->next = u->free_xfers;
 	u->free_xfers = x;
 }
@@ -147,8 +155,11 @@ on_header(char *line, size_t size, size_t n, void *arg)
 		return len;
 	}
 	if (end == line) {
-		if (c->status >= 200)
+		if (c->status >= 200) {
 			x->head_done = 1;
+			x->final = policy_final_status(x->u->cfg, c,
+			    c->status);
+		}
 		return len;
 	}
 	if (x->head_done)
@@ -177,14 +188,51 @@ on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* CURLOPT_WRITEFUNCTION: the body, kept as it came (never decoded). */
+/*
+ * CURLOPT_WRITEFUNCTION: the body, kept as it came (never decoded), in a
+ * buffer of at most response_buffer bytes (plus one write).
+ *
+ * An answer that is final (policy_final_status) and fits is kept whole
+ * and answered as before: a failure before its end can still be retried
+ * or answered with weir's error.  One that fills the buffer starts
+ * streaming: the client gets the head and what is buffered while curl
+ * waits (CURL_WRITEFUNC_PAUSE: this write comes again on
+ * upstream_drained()).  A body policy may retry after (429, 5xx) only
+ * has to say how long to wait: past the buffer it is dropped.
+ */
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct xfer	*x = arg;
+	struct upstream	*u = x->u;
+	struct call	*c = x->call;
+	struct buf	*b = &c->resp_body;
+	size_t		 len = size * n, cap = (size_t)u->cfg->response_buffer;
 
-	buf_append(&x->call->resp_body, data, size * n);
-	return size * n;
+	if (!x->final) {
+		if (b->len < cap)
+			buf_append(b, data, len < cap - b->len ? len :
+			    cap - b->len);
+		return len;
+	}
+	if (b->len - c->resp_off >= cap) {
+		if (!c->streaming) {
+			c->streaming = 1;
+			u->stream(c, u->done_arg);
+		}
+		x->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (c->resp_off > 0 && b->len + len > b->cap) {
+		/* Room at the front, taken by what front sent: reuse it. */
+		memmove(b->p, b->p + c->resp_off, b->len - c->resp_off);
+		b->len -= c->resp_off;
+		c->resp_off = 0;
+	}
+	buf_append(b, data, len);
+	if (c->streaming)
+		u->stream(c, u->done_arg);
+	return len;
 }
 
 static struct curl_slist *
@@ -306,6 +354,7 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	}
 	x->next = NULL;
 	x->call = c;
+	x->u = u;
 	e = x->easy;
 
 	d = &u->dest[c->up];
@@ -386,6 +435,43 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	c->xfer = x;
 	u->active++;
 	return 0;
+}
+
+void
+upstream_set_stream_cb(struct upstream *u, upstream_stream_cb stream)
+{
+	u->stream = stream;
+}
+
+void
+upstream_drained(struct upstream *u, struct call *c)
+{
+	struct xfer	*x = c->xfer;
+	long		 secs;
+
+	if (x == NULL)
+		return;
+	if (!x->client_paced) {
+		/*
+		 * The client sets the pace now, and upstream_timeout counts
+		 * a whole attempt: a slow reader of a large answer must not
+		 * run into it.  The upstream is still held to send something
+		 * every upstream_timeout (curl does not count a paused
+		 * transfer as slow).  Changed here, outside curl's
+		 * callbacks: curl reads both at each check.
+		 */
+		x->client_paced = 1;
+		secs = (long)((u->cfg->upstream_timeout_ms + 999) / 1000);
+		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, secs);
+	}
+	if (x->paused && c->resp_body.len - c->resp_off <=
+	    u->cfg->response_buffer / 2) {
+		/* Before the call: unpausing may write at once. */
+		x->paused = 0;
+		curl_easy_pause(x->easy, CURLPAUSE_CONT);
+	}
 }
 
 void

@@ -6,7 +6,9 @@
  * upstream_start() takes a call (upstream owns it until the done callback
  * runs, which hands it back); the answer is captured into the call's
  * status, resp_hdrs and resp_body, or xfer_error on failure.  Bodies are
- * never decoded: what the upstream sent is what the call holds.
+ * never decoded: what the upstream sent is what the call holds.  An answer
+ * larger than response_buffer streams (call.h): the call is still
+ * upstream's until the done callback, but front reads its buffer.
  */
 #ifndef WEIR_UPSTREAM_H
 #define WEIR_UPSTREAM_H
@@ -22,6 +24,13 @@ struct upstream;
 
 /* Called once per started call when its attempt is over. */
 typedef void (*upstream_done_cb)(struct call *, void *arg);
+/*
+ * Called (with the done callback's arg) when a call's answer starts
+ * streaming, call->streaming just set, and each time bytes were added to
+ * call->resp_body after that.  Runs inside curl: it must not start,
+ * cancel or free anything.
+ */
+typedef void (*upstream_stream_cb)(struct call *, void *arg);
 
 struct upstream	*upstream_new(const struct config *, upstream_done_cb,
 		    void *arg);
@@ -34,6 +43,10 @@ void		 upstream_set_config(struct upstream *, const struct config *);
  * xfer_error (the caller still owns it then). */
 int		 upstream_start(struct upstream *, struct call *,
 		    uint64_t now_ms);
+void		 upstream_set_stream_cb(struct upstream *, upstream_stream_cb);
+/* Bytes of a streaming call's resp_body were sent (resp_off moved): a
+ * transfer paused for a full buffer goes on once it is half empty. */
+void		 upstream_drained(struct upstream *, struct call *);
 /* Abandon a started call's transfer; the done callback does not run. */
 void		 upstream_cancel(struct upstream *, struct call *);
 

@@ -45,6 +45,8 @@ struct fake {
 	size_t			 count;		/* received since the last reset */
 	size_t			 max_records;	/* 0: no limit */
 	int			 stopping;
+	size_t			 gen_cut;	/* see fake_gen_cut() */
+	uint64_t		 gen_made;
 
 	/* raw mode */
 	int			 lfd;
@@ -612,6 +614,117 @@ header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+unsigned char
+fake_gen_byte(uint64_t i)
+{
+	return (unsigned char)(i ^ (i >> 8) ^ (i >> 17) ^ (i * 31 >> 5));
+}
+
+size_t
+fake_gen_cut(struct fake *f)
+{
+	size_t	 n;
+
+	lock(f);
+	n = f->gen_cut;
+	unlock(f);
+	return n;
+}
+
+uint64_t
+fake_gen_made(struct fake *f)
+{
+	uint64_t n;
+
+	lock(f);
+	n = f->gen_made;
+	unlock(f);
+	return n;
+}
+
+/* A generated body being sent. */
+struct gen {
+	struct fake		*f;
+	struct MHD_Connection	*conn;
+	uint64_t		 len, fail_at, stall_at;
+	uint64_t		 made;		/* bytes handed to MHD */
+	int			 failed;	/* cut by fail_at */
+};
+
+/* Wait until the peer of connection c leaves or the fake stops. */
+static void
+wait_peer_gone(struct fake *f, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct pollfd			 pfd;
+	char				 byte;
+	int				 stopping;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (;;) {
+		lock(f);
+		stopping = f->stopping;
+		unlock(f);
+		if (stopping || ci == NULL)
+			return;
+		pfd.fd = ci->connect_fd;
+		pfd.events = POLLIN | POLLRDHUP;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP))
+			return;
+		if (recv(pfd.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			return;
+		poll(NULL, 0, 50);	/* bytes, not an end: look again */
+	}
+}
+
+/* MHD_ContentReaderCallback of a generated body. */
+static ssize_t
+gen_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gen	*g = cls;
+	uint64_t	 end = g->len, i, n;
+
+	if (g->fail_at > 0 && pos >= g->fail_at) {
+		g->failed = 1;
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (g->stall_at > 0 && pos >= g->stall_at) {
+		wait_peer_gone(g->f, g->conn);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (pos >= end)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (g->fail_at > 0 && g->fail_at < end)
+		end = g->fail_at;
+	if (g->stall_at > 0 && g->stall_at < end)
+		end = g->stall_at;
+	n = end - pos < max ? end - pos : max;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)fake_gen_byte(pos + i);
+	g->made = pos + n;
+	lock(g->f);
+	g->f->gen_made += n;
+	unlock(g->f);
+	return (ssize_t)n;
+}
+
+/* MHD_ContentReaderFreeCallback of a generated body. */
+static void
+gen_free(void *cls)
+{
+	struct gen	*g = cls;
+
+	if (g->made < g->len && !g->failed) {
+		lock(g->f);
+		g->f->gen_cut++;
+		unlock(g->f);
+	}
+	free(g);
+}
+
 static enum MHD_Result
 answer(struct fake *f, struct MHD_Connection *c, struct fake_reply *rp)
 {
@@ -619,8 +732,22 @@ answer(struct fake *f, struct MHD_Connection *c, struct fake_reply *rp)
 	enum MHD_Result		 ret;
 	size_t			 i;
 
-	resp = MHD_create_response_from_buffer(rp->body_len, rp->body,
-	    MHD_RESPMEM_MUST_COPY);
+	if (rp->gen_len > 0) {
+		struct gen *g = fake_alloc(sizeof(*g));	/* zeroed */
+
+		g->f = f;
+		g->conn = c;
+		g->len = rp->gen_len;
+		g->fail_at = rp->gen_fail_at;
+		g->stall_at = rp->gen_stall_at;
+		resp = MHD_create_response_from_callback(rp->gen_chunked ?
+		    MHD_SIZE_UNKNOWN : rp->gen_len, 65536, gen_read, g,
+		    gen_free);
+		if (resp == NULL)
+			free(g);
+	} else
+		resp = MHD_create_response_from_buffer(rp->body_len, rp->body,
+		    MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
 	for (i = 0; i < rp->nhdrs; i++)

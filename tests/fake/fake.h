@@ -54,6 +54,17 @@ struct fake_reply {
 	unsigned	 delay_ms;	/* wait this long before answering */
 	int		 hang;		/* never answer; fake_stop() drops it */
 	int		 no_record;	/* leave this request out of the record */
+	/*
+	 * A generated body instead of body: gen_len bytes, byte i being
+	 * fake_gen_byte(i), made as the connection takes them (never held
+	 * whole), with a Content-Length unless gen_chunked.  gen_fail_at > 0
+	 * cuts the connection after that many bytes; gen_stall_at > 0 sends
+	 * that many, then nothing until the peer leaves or fake_stop().
+	 */
+	uint64_t	 gen_len;
+	int		 gen_chunked;
+	uint64_t	 gen_fail_at;
+	uint64_t	 gen_stall_at;
 };
 
 /*
@@ -89,6 +100,19 @@ void		 fake_stop(struct fake *);
  * past it are counted by fake_nreqs() but not kept.
  */
 void		 fake_set_max_records(struct fake *, size_t max);
+
+/* Byte i of a generated body (a pattern that does not repeat every 2^n
+ * bytes for small n, so a lost or repeated block shows). */
+unsigned char	 fake_gen_byte(uint64_t i);
+
+/*
+ * How many generated bodies ended before their last byte because the
+ * peer went away (not by gen_fail_at), and how many bytes of generated
+ * bodies the fake made so far (MHD asks ahead of the socket by at most
+ * one block of 64 KiB).
+ */
+size_t		 fake_gen_cut(struct fake *);
+uint64_t	 fake_gen_made(struct fake *);
 
 /* How many requests have been recorded (or counted) so far. */
 size_t		 fake_nreqs(struct fake *);

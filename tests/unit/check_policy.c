@@ -371,6 +371,62 @@ START_TEST(a_429_never_pauses_longer_than_max_pause)
 }
 END_TEST
 
+/* The head alone says whether the answer is final, as classify will. */
+START_TEST(final_status_agrees_with_classify)
+{
+	static const struct {
+		const char	*method;
+		int		 status;
+		unsigned	 retries;
+		int		 final;
+	} cases[] = {
+		{ "GET", 200, 0, 1 },
+		{ "GET", 404, 0, 1 },
+		{ "POST", 500, 0, 1 },
+		{ "POST", 429, 0, 0 },
+		{ "GET", 429, 0, 0 },
+		{ "GET", 503, 0, 0 },
+		{ "PUT", 502, 0, 0 },
+		{ "POST", 503, 0, 1 },
+		{ "GET", 504, 3, 1 },	/* max_retries used up */
+	};
+	struct policy_decision	 d;
+	size_t			 i;
+
+	cfg->max_retries = 3;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct call *c = answered(cases[i].method, cases[i].status,
+		    100000);
+
+		c->retries = cases[i].retries;
+		ck_assert_msg(policy_final_status(cfg, c, cases[i].status) ==
+		    cases[i].final, "%s %d after %u retries", cases[i].method,
+		    cases[i].status, cases[i].retries);
+		policy_classify(cfg, c, 0, WALL, &d);
+		ck_assert_int_eq(d.verdict, cases[i].final ? POLICY_ANSWER :
+		    POLICY_RETRY);
+		call_free(c);
+	}
+}
+END_TEST
+
+/* Once the client has the head, a failure is answered, never retried. */
+START_TEST(a_streaming_answer_is_never_retried)
+{
+	struct policy_decision	 d;
+	struct call		*c = answered("GET", 200, 100000);
+
+	c->streaming = 1;
+	c->xfer_error = XFER_BAD_RESPONSE;
+	policy_classify(cfg, c, 0, WALL, &d);
+	ck_assert_int_eq(d.verdict, POLICY_ANSWER);
+	ck_assert_int_eq(c->retries, 0);
+	/* the code names the failure in the access line */
+	ck_assert_str_eq(c->err_code, "weir.upstream_bad_response");
+	call_free(c);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -395,6 +451,8 @@ policy_suite(void)
 	tcase_add_test(c, retries_stop_at_max_retries);
 	tcase_add_test(c, transfer_failures);
 	tcase_add_test(c, final_answers_pass_through);
+	tcase_add_test(c, final_status_agrees_with_classify);
+	tcase_add_test(c, a_streaming_answer_is_never_retried);
 	suite_add_tcase(s, c);
 	return s;
 }
