@@ -10,7 +10,8 @@
  * ANSWERED.  An answer larger than response_buffer streams (front_stream):
  * the head is sent while the transfer runs, and the body is read from the
  * call's bounded buffer; the access line is written when it ends.
- * Touches route, sched and log; the loop owns the clock.
+ * Touches http (head checks), route, sched and log; the loop owns the
+ * clock.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -28,6 +29,7 @@
 #include <microhttpd.h>
 
 #include "front.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "mhd.h"
@@ -46,6 +48,7 @@ struct req {
 	struct front		*f;
 	enum req_state		 state;
 	char			*uri;		/* raw request target */
+	const char		*uri_at;	/* where MHD had it (not read) */
 	struct call		*call;
 	struct MHD_Connection	*conn;
 	int			 too_large;	/* body went over max_body */
@@ -150,15 +153,34 @@ error_response(const char *reqid, int status, const char *code,
 	return resp;
 }
 
+/* What collect_header() gathers: the fields, and the first rule one of
+ * them broke (it can be seen only here, in libmicrohttpd's own bytes). */
+struct collect {
+	struct hdrs	*h;
+	const char	*bad;
+	const char	*value;		/* the last field's, as MHD has it */
+	size_t		 value_size;
+};
+
 /* MHD_get_connection_values() iterator: keep every header, in order. */
 static enum MHD_Result
 collect_header(void *arg, enum MHD_ValueKind kind, const char *key,
     size_t key_size, const char *value, size_t value_size)
 {
-	struct hdrs	*h = arg;
+	struct collect	*col = arg;
 
 	(void)kind;
-	hdrs_addn(h, key, key_size, value != NULL ? value : "",
+	/* The fold first: it is what makes a name look odd or lie away
+	 * from the line before. */
+	if (col->bad == NULL && value != NULL &&
+	    (col->bad = http_check_fold(key, key_size, value)) == NULL)
+		col->bad = http_check_field(key, key_size, value, value_size);
+	if (col->bad == NULL && col->value != NULL)
+		col->bad = http_check_line_end(col->value, col->value_size,
+		    key);
+	col->value = value;
+	col->value_size = value_size;
+	hdrs_addn(col->h, key, key_size, value != NULL ? value : "",
 	    value != NULL ? value_size : 0);
 	return MHD_YES;
 }
@@ -285,6 +307,7 @@ on_headers(struct front *f, struct req *r, const char *method,
     const char *version)
 {
 	struct call	*c;
+	struct collect	 col;
 	const char	*cl, *code, *message;
 	char		*end;
 	unsigned long long n;
@@ -293,13 +316,27 @@ on_headers(struct front *f, struct req *r, const char *method,
 	c = r->call = call_new(method, r->uri);
 	c->front = r;
 	c->arrival_ms = f->now_ms;
+	memset(&col, 0, sizeof(col));
+	col.h = &c->in_hdrs;
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
-	    &c->in_hdrs);
+	    &col);
+	if (col.bad == NULL && col.value != NULL)
+		col.bad = http_check_line_end(col.value, col.value_size, NULL);
 	cl = hdrs_get(&c->in_hdrs, "Content-Length");
 	c->has_body = cl != NULL ||
 	    hdrs_get(&c->in_hdrs, "Transfer-Encoding") != NULL;
 	r->state = RQ_BODY;
 	f->pending++;
+	/* What libmicrohttpd let through but the upstream could read
+	 * differently: refused, and nothing more read on this connection. */
+	if ((message = http_check_method(c->method)) != NULL ||
+	    (message = http_check_target(c->target)) != NULL ||
+	    (message = http_check_request_line(method, r->uri_at,
+	    strlen(r->uri), version)) != NULL ||
+	    (message = col.bad) != NULL) {
+		r->close = 1;
+		return answer_early(f, r, 400, "weir.bad_request", message);
+	}
 	if (check_head(f, c, version, &status, &code, &message) == -1) {
 		r->close = 1;
 		return answer_early(f, r, status, code, message);
@@ -734,6 +771,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r = xcalloc(1, sizeof(*r));
 	r->f = cls;
 	r->uri = xstrdup(uri);
+	r->uri_at = uri;
 	r->conn = conn;
 	return r;
 }

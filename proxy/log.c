@@ -38,21 +38,67 @@ log_enabled(enum log_level level)
 	return level <= cur_level;
 }
 
-void
-json_escape(struct buf *b, const char *s, size_t len)
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+	size_t	 n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Escape control bytes and bytes that are not UTF-8 as \u00XX (an invalid
+ * byte reads as its Latin-1 character: the line stays UTF-8 and the byte
+ * can still be told), and, when quotes is set, '"' and '\' too.
+ */
+static void
+escape(struct buf *b, const char *s, size_t len, int quotes)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, run = 0;
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, run = 0, n;
 	char			 esc[6];
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < len) {
+		unsigned char c = u[i];
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		if (c >= 0x80 && (n = utf8_len(u + i, len - i)) > 0) {
+			i += n;
 			continue;
+		}
+		if (c >= 0x20 && c < 0x7f &&
+		    (!quotes || (c != '"' && c != '\\'))) {
+			i++;
+			continue;
+		}
 		buf_append(b, s + run, i - run);
-		run = i + 1;
-		esc[0] = '\\';
+		run = ++i;
 		switch (c) {
 		case '"':  buf_append(b, "\\\"", 2); break;
 		case '\\': buf_append(b, "\\\\", 2); break;
@@ -60,12 +106,18 @@ json_escape(struct buf *b, const char *s, size_t len)
 		case '\r': buf_append(b, "\\r", 2); break;
 		case '\t': buf_append(b, "\\t", 2); break;
 		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
 			esc[4] = hex[c >> 4]; esc[5] = hex[c & 0xf];
 			buf_append(b, esc, 6);
 		}
 	}
 	buf_append(b, s + run, len - run);
+}
+
+void
+json_escape(struct buf *b, const char *s, size_t len)
+{
+	escape(b, s, len, 1);
 }
 
 static void
@@ -164,10 +216,11 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		}
 		add_str(&b, "\"");
 	} else {
-		buf_append(&b, msg, (size_t)n);
+		/* No control byte: a message cannot end its line early. */
+		escape(&b, msg, (size_t)n, 0);
 		if (errstr != NULL) {
 			add_str(&b, ": ");
-			add_str(&b, errstr);
+			escape(&b, errstr, strlen(errstr), 0);
 		}
 	}
 	line_end(&b);
@@ -201,7 +254,26 @@ log_startup(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Append ,"key":"value" (JSON) or key=value (text). */
+/* Must a text value be quoted to stay one field (logfmt)? */
+static int
+needs_quotes(const char *value, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return 1;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' ||
+		    c == '\\')
+			return 1;
+	}
+	return 0;
+}
+
+/* Append ,"key":"value" (JSON) or key=value, quoted when it has to be
+ * (text). */
 static void
 field_str(struct buf *b, const char *key, const char *value, size_t len)
 {
@@ -215,7 +287,12 @@ field_str(struct buf *b, const char *key, const char *value, size_t len)
 		add_str(b, " ");
 		add_str(b, key);
 		add_str(b, "=");
-		json_escape(b, value, len);
+		if (needs_quotes(value, len)) {
+			add_str(b, "\"");
+			json_escape(b, value, len);
+			add_str(b, "\"");
+		} else
+			buf_append(b, value, len);
 	}
 }
 

@@ -31,7 +31,8 @@ void	log_access(const struct call *, int client_status, size_t bytes_out,
 
 /*
  * Append s to the buffer as the inside of a JSON string (no quotes):
- * escapes ", \ and control characters; bytes >= 0x80 pass as they are.
+ * escapes ", \ and control characters; well-formed UTF-8 passes as it is,
+ * any other byte becomes \u00XX, so the result is UTF-8 whatever s holds.
  */
 struct buf;
 void	json_escape(struct buf *, const char *s, size_t len);

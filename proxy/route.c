@@ -183,8 +183,11 @@ route_response_headers(const struct hdrs *in, struct hdrs *out)
 	for (i = 0; i < in->n; i++) {
 		const char *name = in->v[i].name;
 
+		/* X-Weir-* are weir's to say: an upstream's (or anything
+		 * between) would pass for weir's own. */
 		if (route_hop_by_hop(name, conn) ||
-		    strcasecmp(name, "Content-Length") == 0)
+		    strcasecmp(name, "Content-Length") == 0 ||
+		    strncasecmp(name, "X-Weir-", 7) == 0)
 			continue;
 		hdrs_add(out, name, in->v[i].value);
 	}

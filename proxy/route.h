@@ -52,7 +52,8 @@ int	route_hop_by_hop(const char *name, const char *conn);
 void	route_upstream_headers(const struct config *, const struct call *,
 	    struct hdrs *out);
 
-/* Copy the response fields a client may see into out. */
+/* Copy the response fields a client may see into out: not hop-by-hop
+ * ones, not Content-Length, not X-Weir-* (weir adds its own). */
 void	route_response_headers(const struct hdrs *in, struct hdrs *out);
 
 #endif

@@ -226,6 +226,20 @@ h_resp_headers(const struct fake_req *req, struct fake_reply *rp, void *arg)
 	fake_reply_printf(rp, "{}");
 }
 
+/* An upstream (or something on the way) that speaks as weir. */
+static void
+h_weir_impostor(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	rp->status = 200;
+	fake_reply_header(rp, "Content-Type", "application/json");
+	fake_reply_header(rp, "X-Weir-Tenant", "evil");
+	fake_reply_header(rp, "X-Weir-Attempts", "99");
+	fake_reply_header(rp, "x-weir-queued-ms", "123456");
+	fake_reply_header(rp, "X-Weir-Extra", "1");
+	fake_reply_header(rp, "X-Weirdo", "stays");
+	fake_reply_printf(rp, "{}");
+}
+
 static void
 h_hang(const struct fake_req *req, struct fake_reply *rp, void *arg)
 {
@@ -753,6 +767,34 @@ START_TEST(test_response_headers)
 	u = got(api, 0);
 	ck_assert_str_eq(u->target, "/api/v2/rh");
 	fake_req_free(u);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_upstream_weir_headers_replaced)
+{
+	static const char *const hdrs[] = { "X-Weir-Tenant: team-a", NULL };
+	struct h_resp	 r;
+	size_t		 i;
+
+	api_handler = h_weir_impostor;
+	ck_assert_int_eq(do_req("GET", "/api/v2/wh", hdrs, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	/* exactly one of each, and it is weir's */
+	ck_assert_uint_eq(h_resp_header_count(&r, "X-Weir-Tenant"), 1);
+	ck_assert_str_eq(h_resp_header(&r, "X-Weir-Tenant"), "team-a");
+	ck_assert_uint_eq(h_resp_header_count(&r, "X-Weir-Attempts"), 1);
+	ck_assert_str_eq(h_resp_header(&r, "X-Weir-Attempts"), "1");
+	ck_assert_uint_eq(h_resp_header_count(&r, "X-Weir-Queued-Ms"), 1);
+	ck_assert_str_ne(h_resp_header(&r, "X-Weir-Queued-Ms"), "123456");
+	ck_assert_uint_eq(h_resp_header_count(&r, "X-Weir-Extra"), 0);
+	for (i = 0; i < r.nhdrs; i++)
+		ck_assert_msg(strcmp(r.hdrs[i].value, "evil") != 0 &&
+		    strcmp(r.hdrs[i].value, "99") != 0,
+		    "the upstream's %s: %s reached the client",
+		    r.hdrs[i].name, r.hdrs[i].value);
+	ck_assert_str_eq(h_resp_header(&r, "X-Weirdo"), "stays");
+	ck_assert_uint_eq(fake_nreqs(api), 1);
 	h_resp_free(&r);
 }
 END_TEST
@@ -1379,6 +1421,7 @@ suite(void)
 	TC("responses");
 	tcase_add_loop_test(tc, test_status, 0, N(statuses));
 	tcase_add_test(tc, test_response_headers);
+	tcase_add_test(tc, test_upstream_weir_headers_replaced);
 	tcase_add_test(tc, test_response_hop_by_hop);
 	tcase_add_test(tc, test_response_binary);
 	tcase_add_test(tc, test_gzip_passthrough);

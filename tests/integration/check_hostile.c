@@ -458,6 +458,224 @@ START_TEST(bad_requests_are_answered_and_closed)
 }
 END_TEST
 
+/*
+ * Heads libmicrohttpd 0.9.75 takes but an upstream could read otherwise
+ * (RFC 9110 5.5, RFC 9112 3.2 and 5.2), and targets that could climb out
+ * of the upstream's base path: weir's 400, the connection closed, nothing
+ * sent upstream.  Lengths are explicit: some of these hold NUL bytes.
+ */
+#define RAW(s)	s, sizeof(s) - 1
+static const struct refused {
+	const char	*name;
+	const char	*req;
+	size_t		 len;
+	const char	*why;		/* in the error's message */
+} refused[] = {
+	{ "bare CR in the target",
+	    RAW("GET /api/v2/a\rb HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "control byte" },
+	{ "bare CR in a value hides an Authorization",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\n"
+	    "X-A: a\rAuthorization: Bearer hidden\r\n\r\n"), "control byte" },
+	{ "NUL in a value",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: a\0b\r\n"
+	    "X-B: c\r\n\r\n"), "NUL" },
+	{ "NUL in the last value",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: a\0Authorization: "
+	    "x\r\n\r\n"), "NUL" },
+	{ "SOH in a value",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: a\x01" "b\r\n\r\n"),
+	    "control byte" },
+	{ "DEL in a value",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: a\x7f" "b\r\n\r\n"),
+	    "control byte" },
+	{ "ESC in a value",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: \x1b[31m\r\n\r\n"),
+	    "control byte" },
+	{ "space inside the target",
+	    RAW("GET /api/v2/a b HTTP/1.1\r\nHost: w\r\n\r\n"), "space" },
+	{ "control byte in the method",
+	    RAW("G\x01" "ET /api/v2/x HTTP/1.1\r\nHost: w\r\n\r\n"), "method" },
+	{ "NUL in the method",
+	    RAW("G\0ET /api/v2/x HTTP/1.1\r\nHost: w\r\n\r\n"), "method" },
+	{ "NUL in the target",
+	    RAW("GET /api/v2/x\0/../../admin HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "NUL" },
+	{ "parenthesis in a field name",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A(b): 1\r\n\r\n"),
+	    "field name" },
+	{ "space in a field name",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX A: 1\r\n\r\n"),
+	    "field name" },
+	{ "obs-fold with SP",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: one\r\n two\r\n"
+	    "\r\n"), "obs-fold" },
+	{ "obs-fold with HTAB, twice",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nX-A: one\r\n\ttwo\r\n"
+	    "\tthree\r\nX-B: 1\r\n\r\n"), "obs-fold" },
+	{ "obs-fold of an empty Authorization",
+	    RAW("GET /api/v2/x HTTP/1.1\r\nHost: w\r\nAuthorization:\r\n"
+	    " Bearer x\r\n\r\n"), "obs-fold" },
+	{ "../ climbing out",
+	    RAW("GET /api/v2/../../x HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "dot-segment" },
+	{ "/.. at the start",
+	    RAW("GET /../x HTTP/1.1\r\nHost: w\r\n\r\n"), "dot-segment" },
+	{ "%2e%2e",
+	    RAW("GET /%2e%2e/x HTTP/1.1\r\nHost: w\r\n\r\n"), "dot-segment" },
+	{ "%2E%2e in the middle",
+	    RAW("GET /api/v2/%2E%2e/users HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "dot-segment" },
+	{ ".%2e and %2f",
+	    RAW("GET /api/v2/.%2e%2f.%2e%2fx HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "dot-segment" },
+	{ "..%2f without a slash",
+	    RAW("GET ..%2fx HTTP/1.1\r\nHost: w\r\n\r\n"), "dot-segment" },
+	{ "..\\",
+	    RAW("GET /api/v2/..\\..\\x HTTP/1.1\r\nHost: w\r\n\r\n"),
+	    "dot-segment" },
+	{ "trailing /.",
+	    RAW("GET /api/v2/x/. HTTP/1.1\r\nHost: w\r\n\r\n"), "dot-segment" },
+};
+
+/* weir's 400 with why in its message, and the connection closed. */
+static void
+assert_refused(const struct got *g, const char *name, const char *why)
+{
+	struct h_resp	 r;
+	const char	*conn;
+	char		 msg[512];
+
+	ck_assert_msg(g->eof, "%s: connection still open after %llu ms; "
+	    "got %s", name, (unsigned long long)g->ms, g->bytes);
+	ck_assert_msg(h_parse_response(g->bytes, g->len, &r) == 0,
+	    "%s: no HTTP answer: \"%s\"", name, g->bytes);
+	h_assert_weir_error(&r, 400, "weir.bad_request");
+	ck_assert_int_eq(h_json_get((const char *)r.body, r.body_len,
+	    "message", msg, sizeof(msg)), 3);
+	ck_assert_msg(strstr(msg, why) != NULL, "%s: message \"%s\" does not "
+	    "say \"%s\"", name, msg, why);
+	conn = h_resp_header(&r, "Connection");
+	ck_assert_msg(conn != NULL && strcasecmp(conn, "close") == 0,
+	    "%s: Connection: %s", name, conn != NULL ? conn : "(none)");
+	h_resp_free(&r);
+}
+
+START_TEST(heads_an_upstream_could_misread_get_400_and_go_nowhere)
+{
+	static const char *const env[] = { NULL };
+	const struct refused *b = &refused[_i];
+	struct got	 g;
+
+	start(env);
+	exchange(b->req, b->len, 3000, &g);
+	assert_refused(&g, b->name, b->why);
+	free(g.bytes);
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	ck_assert_uint_eq(fake_nreqs(login), 0);
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+/*
+ * "Content-Length:" folded onto the next line: every parser that unfolds
+ * reads one POST with a 42-byte body; libmicrohttpd 0.9.75 glues " 42"
+ * onto the name, sees no Content-Length, and would read the body as a
+ * second request, which weir would send upstream.
+ */
+START_TEST(obs_fold_cannot_smuggle_a_second_request)
+{
+	static const char	 req[] = "POST /api/v2/first HTTP/1.1\r\n"
+	    "Host: w\r\nContent-Type: text/plain\r\nContent-Length:\r\n 42\r\n"
+	    "\r\n"
+	    "GET /api/v2/smuggled HTTP/1.1\r\nHost: w\r\n\r\n";
+	static const char *const env[] = { NULL };
+	struct fake_req	*u;
+	struct got	 g;
+
+	start(env);
+	exchange(req, sizeof(req) - 1, 3000, &g);
+	assert_refused(&g, "smuggling", "obs-fold");
+	ck_assert_msg(strstr(g.bytes, "HTTP/1.1 200") == NULL, "%s", g.bytes);
+	free(g.bytes);
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	/* the next call is the first the upstream ever sees */
+	assert_serving();
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	u = fake_req_get(api, 0);
+	ck_assert_str_eq(u->target, "/api/v2/still");
+	fake_req_free(u);
+	assert_idle(2000);
+}
+END_TEST
+
+START_TEST(htab_inside_a_value_is_forwarded)
+{
+	static const char	 req[] = "GET /api/v2/tab HTTP/1.1\r\n"
+	    "Host: w\r\nX-Tab: a\tb\r\nX-Last: c\td\r\nConnection: close\r\n"
+	    "\r\n";
+	static const char *const env[] = { NULL };
+	struct fake_req	*u;
+	struct got	 g;
+
+	start(env);
+	exchange(req, sizeof(req) - 1, 3000, &g);
+	ck_assert_msg(strncmp(g.bytes, "HTTP/1.1 200 ", 13) == 0, "%.300s",
+	    g.bytes);
+	free(g.bytes);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	u = fake_req_get(api, 0);
+	ck_assert_str_eq(fake_req_header(u, "X-Tab"), "a\tb");
+	ck_assert_str_eq(fake_req_header(u, "X-Last"), "c\td");
+	fake_req_free(u);
+}
+END_TEST
+
+/* Behind a prefix and in front of a base path, dot-segments go nowhere;
+ * an encoded slash that is no dot-segment passes byte for byte. */
+START_TEST(dot_segments_never_leave_the_base_path)
+{
+	static const char *const targets[] = {
+		"/gw/../x", "/gw/api/v2/%2e%2e/%2e%2e/%2e%2e/x",
+		"/gw/..%2f..%2fx", "/gw/api/v2/.%2E/x", "/gw/%2e%2e",
+		"/gw/api/v2/%2e%2e%5cx",
+	};
+	static const char *const env[] = { "WEIR_API_PREFIX=/gw", NULL };
+	char		 up[64], req[256];
+	const char	*args[3] = { "-u", up, NULL };
+	struct fake_req	*u;
+	struct h_req	 q = { .target = "/gw/api/v2/a%2Fb?x=%2e%2e" };
+	struct h_resp	 r;
+	struct got	 g;
+	size_t		 i;
+
+	api = fake_start(fake_echo, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	snprintf(up, sizeof(up), "http://127.0.0.1:%u/base",
+	    (unsigned)fake_port(api));
+	h_start_or_abort(&W, fake_port(api), fake_port(login), args, env);
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: w\r\n\r\n",
+		    targets[i]);
+		exchange(req, strlen(req), 3000, &g);
+		assert_refused(&g, targets[i], "dot-segment");
+		free(g.bytes);
+	}
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	ck_assert_uint_eq(fake_nreqs(login), 0);
+	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	u = fake_req_get(api, 0);
+	ck_assert_str_eq(u->target, "/base/api/v2/a%2Fb?x=%2e%2e");
+	fake_req_free(u);
+}
+END_TEST
+
 /* Too many connections. */
 
 START_TEST(max_connections_refuses_the_ninth)
@@ -923,6 +1141,12 @@ hostile_suite(void)
 	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
 	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
 	    (int)(sizeof(bads) / sizeof(bads[0])));
+	tcase_add_loop_test(tc,
+	    heads_an_upstream_could_misread_get_400_and_go_nowhere, 0,
+	    (int)(sizeof(refused) / sizeof(refused[0])));
+	tcase_add_test(tc, obs_fold_cannot_smuggle_a_second_request);
+	tcase_add_test(tc, htab_inside_a_value_is_forwarded);
+	tcase_add_test(tc, dot_segments_never_leave_the_base_path);
 	tcase_add_test(tc, max_connections_refuses_the_ninth);
 	tcase_add_test(tc, stalled_clients_are_cut_off);
 	tcase_add_test(tc, hang_up_while_queued_is_499_and_never_sent);

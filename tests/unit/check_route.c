@@ -213,6 +213,9 @@ START_TEST(response_headers_filtered)
 	hdrs_add(&in, "Set-Cookie", "b=2");
 	hdrs_add(&in, "Content-Encoding", "gzip");
 	hdrs_add(&in, "ININ-Correlation-Id", "abc");
+	/* weir's to say, not the upstream's */
+	hdrs_add(&in, "X-Weir-Tenant", "evil");
+	hdrs_add(&in, "x-weir-attempts", "99");
 	route_response_headers(&in, &out);
 	ck_assert_uint_eq(out.n, 5);
 	ck_assert_str_eq(out.v[0].name, "Content-Type");
