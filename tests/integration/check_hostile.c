@@ -736,8 +736,9 @@ START_TEST(out_of_descriptors_new_clients_are_refused_not_left_waiting)
 	ck_assert_msg(refused > 100 && refused < 200, "refused %u", refused);
 	ck_assert_uint_eq(fake_nreqs(api), 0);
 	idle_close(fds, 200);
+	/* max_connections is 1 now: once weir has seen the closes */
 	serving_again();
-	assert_serving();
+	ck_assert_uint_eq(fake_nreqs(api), 1);
 }
 END_TEST
 
@@ -906,8 +907,9 @@ START_TEST(admin_clients_that_never_finish_a_request_are_cut_off)
 		    "%llu ms", (unsigned long long)(t.closed_ms[i] -
 		    t.start_ms));
 	}
-	/* and the listener answers */
-	ck_assert_int_eq(status_num(admin_status(), "pending"), 0);
+	/* the listener still answers, and nothing reached the upstream */
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	assert_idle(2000);
 }
 END_TEST
 
