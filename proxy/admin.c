@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,86 @@
 #include "sched.h"
 #include "xmalloc.h"
 
+/*
+ * A client of the admin port has head_ms to send a whole request, from
+ * its connect or from the end of its previous request.  libmicrohttpd's
+ * own timeout is an idle timeout, which a byte every few seconds resets:
+ * 64 clients trickling half requests once held every admin connection
+ * and the Docker HEALTHCHECK failed.  libmicrohttpd has no call to close
+ * a connection from outside; shutdown() of its socket makes its next
+ * read see the end, and it closes the connection itself.
+ */
+#define HEAD_MS		5000
+
+struct aconn {
+	int		 fd;
+	uint64_t	 due_ms;	/* 0: answering, no deadline */
+	struct aconn	*prev, *next;	/* on the deadline list */
+};
+
 struct admin {
 	struct MHD_Daemon	*d;
 	const struct admin_view	*view;
 	char			 addr[INET6_ADDRSTRLEN + 8];
+	uint64_t		 head_ms;
+	/* connections waiting for a request, soonest deadline first (every
+	 * deadline is head_ms after an arm, so arming appends) */
+	struct aconn		*head, *tail;
 };
+
+/* Take c off the deadline list. */
+static void
+disarm(struct admin *a, struct aconn *c)
+{
+	if (c->due_ms == 0)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		a->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		a->tail = c->prev;
+	c->prev = c->next = NULL;
+	c->due_ms = 0;
+}
+
+/* c now waits for a request: head_ms from now. */
+static void
+arm(struct admin *a, struct aconn *c)
+{
+	disarm(a, c);
+	c->due_ms = a->view->now_ms + a->head_ms;
+	c->prev = a->tail;
+	if (a->tail != NULL)
+		a->tail->next = c;
+	else
+		a->head = c;
+	a->tail = c;
+}
+
+static struct aconn *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Cut the connections past their deadline. */
+static void
+cut_late(struct admin *a)
+{
+	struct aconn	*c;
+
+	while ((c = a->head) != NULL && c->due_ms <= a->view->now_ms) {
+		disarm(a, c);
+		if (shutdown(c->fd, SHUT_RDWR) == -1)
+			log_debug("admin: shutdown: %s", strerror(errno));
+	}
+}
 
 static void
 jstr(struct buf *b, const char *s)
@@ -212,6 +288,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct admin		*a = cls;
 	const struct admin_view	*v = a->view;
 	struct buf		 b = { 0 };
+	struct aconn		*c;
 	static int		 marker;
 
 	(void)version;
@@ -224,6 +301,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;	/* no bodies here */
 		return MHD_YES;
 	}
+	/* The whole request is in: no deadline while it is answered. */
+	if ((c = conn_of(conn)) != NULL)
+		disarm(a, c);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		buf_printf(&b, "{\"message\":\"the admin endpoints answer GET "
 		    "only\",\"code\":\"weir.method_not_allowed\","
@@ -268,27 +348,81 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd (admin): %s", msg);
 }
 
+/* MHD_OPTION_NOTIFY_CONNECTION: every connection has its deadline. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct admin			*a = cls;
+	struct aconn			*c = *socket_ctx;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			return;
+		c = xcalloc(1, sizeof(*c));
+		c->fd = ci->connect_fd;
+		arm(a, c);
+		*socket_ctx = c;
+	} else if (c != NULL) {
+		disarm(a, c);
+		free(c);
+		*socket_ctx = NULL;
+	}
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the next request has head_ms too. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct admin	*a = cls;
+	struct aconn	*c;
+
+	(void)req_cls;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    (c = conn_of(conn)) != NULL)
+		arm(a, c);
+}
+
 struct admin *
 admin_new(const struct config *cfg, const struct admin_view *view)
 {
 	struct admin	*a;
 	unsigned int	 flags;
+	int		 fd;
+	char		 why[128];
 
 	a = xcalloc(1, sizeof(*a));
 	a->view = view;
+	a->head_ms = cfg->client_timeout_ms < HEAD_MS ?
+	    cfg->client_timeout_ms : HEAD_MS;
 	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (cfg->admin_listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	fd = mhd_listen((const struct sockaddr *)&cfg->admin_listen,
+	    cfg->admin_listen_len, cfg->reuse_port);
+	if (fd == -1) {
+		log_error("cannot listen on %s (admin_listen): %s",
+		    cfg->admin_listen_str, mhd_strerror(errno, why,
+		    sizeof(why)));
+		free(a);
+		return NULL;
+	}
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->admin_listen,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, a,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ADMIN_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
 	if (a->d == NULL) {
-		log_error("cannot listen on %s (admin_listen)",
-		    cfg->admin_listen_str);
+		log_error("cannot listen on %s (admin_listen): libmicrohttpd "
+		    "failed", cfg->admin_listen_str);
+		close(fd);
 		free(a);
 		return NULL;
 	}
@@ -320,11 +454,20 @@ admin_fd(const struct admin *a)
 long
 admin_timeout(struct admin *a)
 {
-	return mhd_timeout(a->d);
+	long	 ms = mhd_timeout(a->d), due;
+
+	if (a->head != NULL) {
+		due = a->head->due_ms > a->view->now_ms ?
+		    (long)(a->head->due_ms - a->view->now_ms) : 0;
+		if (ms == -1 || due < ms)
+			ms = due;
+	}
+	return ms;
 }
 
 void
 admin_run(struct admin *a)
 {
+	cut_late(a);
 	MHD_run(a->d);
 }

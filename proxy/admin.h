@@ -29,6 +29,14 @@ struct admin_view {
 
 struct admin;
 
+/*
+ * Connections the admin listener holds at once (a budget of descriptors
+ * main counts in): scrapers, health checks and a browser need a handful,
+ * the rest is room for clients that connect and send nothing, which each
+ * give up their place after at most 5 s (or client_timeout).
+ */
+#define ADMIN_MAX_CONNECTIONS	256
+
 /* Listen on cfg->admin_listen_str's address; NULL on failure (logged). */
 struct admin	*admin_new(const struct config *, const struct admin_view *);
 void		 admin_free(struct admin *);

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mhd.h"
+#include "reqid.h"
 #include "route.h"
 #include "tenant.h"
 #include "xmalloc.h"
@@ -95,13 +97,27 @@ struct front {
 	struct req		*whead, *wtail;
 	uint64_t		 next_sweep_ms;
 	uint64_t		 conns;		/* client connections open */
+	/*
+	 * When libmicrohttpd stops accepting (at its connection limit, or
+	 * out of file descriptors) the clients wait in the listen backlog
+	 * for as long as the connections it holds stay open.  weir then
+	 * accepts them itself and answers 503 (shed()).  The reserve is one
+	 * descriptor kept open to be given up for such an accept when there
+	 * is none left.
+	 */
+	int			 listen_fd;	/* libmicrohttpd's; -1 after
+						 * front_quiesce */
+	int			 reserve_fd;	/* /dev/null, or -1 */
+	uint64_t		 conn_limit;	/* libmicrohttpd's */
+	int			 out_of_fds;	/* libmicrohttpd said so */
 };
 
 /*
  * libmicrohttpd's own connection limit stops accepting, which leaves the
  * client hanging in the listen backlog.  Its limit is set this much above
  * max_connections, and the connections past max_connections are answered
- * 503 and closed: a clear refusal.
+ * 503 and closed: a clear refusal.  Past libmicrohttpd's limit, shed()
+ * answers them.
  */
 #define CONN_SLACK	64
 
@@ -109,6 +125,9 @@ struct front {
 
 /* How much of a streaming answer MHD asks for at once. */
 #define STREAM_BLOCK	65536
+
+/* Connections shed() refuses per loop pass; the rest wait for the next. */
+#define SHED_BATCH	64
 
 static void
 http_date(char *out, size_t len)
@@ -120,26 +139,35 @@ http_date(char *out, size_t len)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* Weir's own error, in Genesys' error shape. */
+/* Weir's own error body, in Genesys' error shape, appended to b. */
+static void
+error_json(struct buf *b, const char *reqid, int status, const char *code,
+    const char *message)
+{
+	char	 num[16];
+
+	buf_append(b, "{\"message\":\"", 12);
+	json_escape(b, message, strlen(message));
+	buf_append(b, "\",\"code\":\"", 10);
+	json_escape(b, code, strlen(code));
+	snprintf(num, sizeof(num), "%d", status);
+	buf_append(b, "\",\"status\":", 11);
+	buf_append(b, num, strlen(num));
+	buf_append(b, ",\"contextId\":\"", 14);
+	json_escape(b, reqid, strlen(reqid));
+	buf_append(b, "\",\"details\":[],\"errors\":[]}", 27);
+}
+
+/* Weir's own error as a response. */
 static struct MHD_Response *
 error_response(const char *reqid, int status, const char *code,
     const char *message, size_t *bytes_out)
 {
 	struct MHD_Response	*resp;
 	struct buf		 b = { 0 };
-	char			 num[16], date[64];
+	char			 date[64];
 
-	buf_append(&b, "{\"message\":\"", 12);
-	json_escape(&b, message, strlen(message));
-	buf_append(&b, "\",\"code\":\"", 10);
-	json_escape(&b, code, strlen(code));
-	snprintf(num, sizeof(num), "%d", status);
-	buf_append(&b, "\",\"status\":", 11);
-	buf_append(&b, num, strlen(num));
-	buf_append(&b, ",\"contextId\":\"", 14);
-	json_escape(&b, reqid, strlen(reqid));
-	buf_append(&b, "\",\"details\":[],\"errors\":[]}", 27);
-
+	error_json(&b, reqid, status, code, message);
 	*bytes_out = b.len;
 	resp = MHD_create_response_from_buffer_with_free_callback(b.len, b.p,
 	    free);
@@ -811,16 +839,18 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r);
 }
 
-/* A warning at most once a second: a flood must not flood the log. */
+/* A warning at most once a second: a flood must not flood the log.
+ * *last is when this kind of warning was last written. */
+static time_t	 warned_conns, warned_fds;
+
 static void
-log_limited(const char *msg)
+log_limited(time_t *last, const char *msg)
 {
-	static time_t	 last;
 	time_t		 now = time(NULL);
 
-	if (now == last)
+	if (now == *last)
 		return;
-	last = now;
+	*last = now;
 	log_warnx("%s", msg);
 }
 
@@ -835,33 +865,133 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	(void)socket_ctx;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		if (++f->conns == f->cfg->max_connections + 1)
-			log_limited("more than max_connections client "
-			    "connections: answering 503 and closing");
-	} else if (f->conns > 0)
-		f->conns--;
+			log_limited(&warned_conns, "more than max_connections "
+			    "client connections: answering 503 and closing");
+	} else {
+		if (f->conns > 0)
+			f->conns--;
+		/* libmicrohttpd accepts again once a connection closes */
+		f->out_of_fds = 0;
+	}
 }
 
 /* MHD_OPTION_EXTERNAL_LOGGER */
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char	 msg[512];
-	size_t	 n;
+	struct front	*f = cls;
+	char		 msg[512];
+	size_t		 n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	if (strstr(msg, "connection limit") != NULL ||
+	if (strstr(msg, "resource limit") != NULL) {
+		/* accept() failed with EMFILE or the like: until a connection
+		 * closes, libmicrohttpd accepts nothing and shed() answers */
+		f->out_of_fds = 1;
+		log_limited(&warned_fds, "out of file descriptors: answering "
+		    "503 to new connections until some close (raise "
+		    "RLIMIT_NOFILE or lower max_connections)");
+	} else if (strstr(msg, "connection limit") != NULL ||
 	    strstr(msg, "Too many") != NULL) {
 		char	 line[600];
 
 		snprintf(line, sizeof(line), "libmicrohttpd: %s "
 		    "(max_connections + %d)", msg, CONN_SLACK);
-		log_limited(line);
+		log_limited(&warned_conns, line);
 	} else
 		log_debug("libmicrohttpd: %s", msg);
+}
+
+/* Is libmicrohttpd leaving new clients in the listen backlog? */
+static int
+saturated(const struct front *f)
+{
+	return f->listen_fd != -1 &&
+	    (f->out_of_fds || f->conns >= f->conn_limit);
+}
+
+/*
+ * Refuse one connection weir accepted itself: a whole 503 in weir's JSON,
+ * then close.  What the client already sent is read first, so that the
+ * close is a FIN the client reads the answer before, not a reset that
+ * can destroy it.
+ */
+static void
+refuse(struct front *f, int fd)
+{
+	struct buf	 body = { 0 }, head = { 0 };
+	char		 reqid[REQID_MAX], date[64], junk[4096];
+	const char	*message;
+	size_t		 drained = 0;
+	ssize_t		 n;
+
+	while (drained < 65536 &&
+	    (n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		drained += (size_t)n;
+	if (reqid_new(reqid, sizeof(reqid)) == -1)
+		strcpy(reqid, "-");
+	message = f->out_of_fds ?
+	    "weir is out of file descriptors; retry the request" :
+	    "weir has max_connections client connections open";
+	error_json(&body, reqid, 503, "weir.too_many_connections", message);
+	http_date(date, sizeof(date));
+	buf_printf(&head, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Date: %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n%s: %s\r\nRetry-After: 1\r\n"
+	    "Connection: close\r\n\r\n", date, body.len,
+	    f->cfg->request_id_header, reqid);
+	buf_append(&head, body.p, body.len);
+	/* A fresh socket's send buffer takes it whole, or the client is
+	 * not reading and loses nothing it wanted. */
+	if (send(fd, head.p, head.len, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("refusing a connection: send: %s", strerror(errno));
+	buf_free(&head);
+	buf_free(&body);
+}
+
+/*
+ * libmicrohttpd accepts nothing at its connection limit, nor, until a
+ * connection closes, after accept() failed for want of descriptors; its
+ * clients would hang in the backlog.  Take them from the backlog here and
+ * answer 503 (weir.too_many_connections): a client learns at once to come
+ * back later.  Out of descriptors, the reserve is given up for the
+ * accept and taken again after the close.
+ */
+static void
+shed(struct front *f)
+{
+	int	 fd, i;
+
+	for (i = 0; i < SHED_BATCH && saturated(f); i++) {
+		fd = accept4(f->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
+		    f->reserve_fd != -1) {
+			close(f->reserve_fd);
+			f->reserve_fd = -1;
+			fd = accept4(f->listen_fd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+		if (fd != -1) {
+			if (f->out_of_fds)
+				log_limited(&warned_fds, "out of file "
+				    "descriptors: answering 503 and closing");
+			else
+				log_limited(&warned_conns, "more than "
+				    "max_connections client connections: "
+				    "answering 503 and closing");
+			refuse(f, fd);
+			close(fd);
+		}
+		if (f->reserve_fd == -1)
+			f->reserve_fd = open("/dev/null",
+			    O_RDONLY | O_CLOEXEC);
+		if (fd == -1)
+			break;	/* EAGAIN: the backlog is empty */
+	}
 }
 
 struct front *
@@ -883,6 +1013,17 @@ front_new(const struct config *cfg, struct sched *sched,
 	f->tenants = tenants;
 	f->abandon = abandon;
 	f->abandon_arg = arg;
+	f->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	f->conn_limit = front_conn_limit(cfg);
+	f->listen_fd = mhd_listen((const struct sockaddr *)&cfg->listen,
+	    cfg->listen_len, cfg->reuse_port);
+	if (f->listen_fd == -1) {
+		char	 why[128];
+
+		log_error("cannot listen on %s: %s", cfg->listen_str,
+		    mhd_strerror(errno, why, sizeof(why)));
+		goto fail;
+	}
 
 	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_ERROR_LOG;
@@ -897,27 +1038,36 @@ front_new(const struct config *cfg, struct sched *sched,
 	 */
 	memlimit = (size_t)cfg->max_header_size + 16384;
 	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
-	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
+	    MHD_OPTION_LISTEN_SOCKET, f->listen_fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, f,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, f,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
-	    MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)(cfg->max_connections + CONN_SLACK),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)f->conn_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)((cfg->client_timeout_ms + 999) / 1000),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
 	if (f->d == NULL) {
-		log_error("cannot listen on %s: %s", cfg->listen_str,
-		    errno != 0 ? strerror(errno) : "libmicrohttpd failed");
-		close(f->watch_fd);
-		free(f);
-		return NULL;
+		log_error("cannot listen on %s: libmicrohttpd failed",
+		    cfg->listen_str);
+		close(f->listen_fd);
+		goto fail;
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	return f;
+ fail:
+	if (f->reserve_fd != -1)
+		close(f->reserve_fd);
+	close(f->watch_fd);
+	free(f);
+	return NULL;
+}
+
+uint64_t
+front_conn_limit(const struct config *cfg)
+{
+	return cfg->max_connections + CONN_SLACK;
 }
 
 void
@@ -925,8 +1075,10 @@ front_free(struct front *f)
 {
 	if (f == NULL)
 		return;
-	MHD_stop_daemon(f->d);
+	MHD_stop_daemon(f->d);	/* closes listen_fd */
 	close(f->watch_fd);
+	if (f->reserve_fd != -1)
+		close(f->reserve_fd);
 	free(f);
 }
 
@@ -960,6 +1112,12 @@ front_watch_fd(const struct front *f)
 	return f->watch_fd;
 }
 
+int
+front_shed_fd(const struct front *f)
+{
+	return saturated(f) ? f->listen_fd : -1;
+}
+
 long
 front_timeout(struct front *f)
 {
@@ -982,6 +1140,8 @@ front_run(struct front *f, uint64_t now_ms)
 	sweep(f);
 	check_hangups(f);
 	MHD_run(f->d);
+	if (saturated(f))
+		shed(f);
 }
 
 void
@@ -1045,6 +1205,7 @@ front_quiesce(struct front *f)
 	s = MHD_quiesce_daemon(f->d);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
+	f->listen_fd = -1;
 }
 
 uint64_t

@@ -39,6 +39,13 @@ const char	*front_address(const struct front *);
 int		 front_fd(const struct front *);
 /* The fd of the hang-up watch over waiting clients (poll for reading). */
 int		 front_watch_fd(const struct front *);
+/* The listening socket while libmicrohttpd does not accept (at its
+ * connection limit or out of descriptors) and front answers new clients
+ * 503 itself (poll for reading), or -1. */
+int		 front_shed_fd(const struct front *);
+/* The most client connections front holds for cfg (max_connections and
+ * the few it answers 503), for the descriptor budget. */
+uint64_t	 front_conn_limit(const struct config *);
 /* Most milliseconds the loop may sleep for front's sake, or -1. */
 long		 front_timeout(struct front *);
 /* Do the front's work; now_ms is the loop's clock. */

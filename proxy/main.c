@@ -8,6 +8,8 @@
  * transfers, then dispatch of whatever the scheduler says is due.  Only
  * this file reads the clock.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +41,7 @@ struct weir {
 	struct admin		*admin;
 	struct admin_view	 view;
 	uint64_t		 now_ms;
+	uint64_t		 nofile;	/* RLIMIT_NOFILE, raised */
 	int			 argc;		/* for reloads */
 	char *const		*argv;
 };
@@ -212,6 +215,89 @@ dispatch(struct weir *w)
 	}
 }
 
+/*
+ * File descriptors.  The soft RLIMIT_NOFILE (often 1024) is raised to the
+ * hard limit, and what weir may hold open has to fit under it: every
+ * client connection front takes (front_conn_limit), the upstream pool
+ * (upstream_max_connections), the admin listener's connections and
+ * FD_MARGIN of weir's own: standard streams, the two listening sockets,
+ * three epoll sets, the signal pipe, curl's wake-up pair and resolver
+ * threads' sockets, the CA file, /proc reads for /metrics, front's
+ * reserve.  When it does not fit, max_connections is lowered until it
+ * does; past its descriptors front still answers 503, but the budget
+ * keeps that the exception.
+ */
+#define FD_MARGIN	64
+
+static uint64_t
+fds_needed(const struct config *cfg)
+{
+	return front_conn_limit(cfg) + upstream_max_connections(cfg) +
+	    (cfg->admin_listen_str != NULL ? ADMIN_MAX_CONNECTIONS : 0) +
+	    FD_MARGIN;
+}
+
+/* Raise the soft RLIMIT_NOFILE to the hard one; the limit in effect. */
+static uint64_t
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return 1024;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		/* Linux refuses more than fs.nr_open, 1048576 by default */
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+		if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("setrlimit(RLIMIT_NOFILE, %llu)",
+			    (unsigned long long)rl.rlim_cur);
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur != was)
+		log_debug("file descriptor limit raised from %llu to %llu",
+		    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX :
+	    (uint64_t)rl.rlim_cur;
+}
+
+/* Lower cfg's max_connections until weir fits in nofile descriptors. */
+static void
+fit_nofile(struct config *cfg, uint64_t nofile)
+{
+	uint64_t	 want = cfg->max_connections, lo = 1, hi = want, mid;
+
+	if (fds_needed(cfg) <= nofile)
+		return;
+	/* What weir needs grows with max_connections: the largest fit. */
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		cfg->max_connections = mid;
+		if (fds_needed(cfg) <= nofile)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	cfg->max_connections = lo;
+	log_warnx("max_connections lowered from %llu to %llu: the file "
+	    "descriptor limit (RLIMIT_NOFILE) is %llu, and besides one per "
+	    "client connection (and %llu answered 503) weir needs up to %u "
+	    "for upstream connections, %u for the admin listener and %u of "
+	    "its own%s", (unsigned long long)want,
+	    (unsigned long long)lo, (unsigned long long)nofile,
+	    (unsigned long long)(front_conn_limit(cfg) - lo),
+	    upstream_max_connections(cfg),
+	    cfg->admin_listen_str != NULL ? ADMIN_MAX_CONNECTIONS : 0,
+	    FD_MARGIN, fds_needed(cfg) > nofile ? "; it does not fit even "
+	    "so, and new connections are answered 503 when descriptors run "
+	    "out" : "");
+}
+
 /* The startup line of the effective limits (also after a reload). */
 static void
 log_limits(const struct config *cfg)
@@ -246,6 +332,7 @@ reload(struct weir *w)
 		    "%s", err);
 		return;
 	}
+	fit_nofile(cfg, w->nofile);
 	if (cfg->listen_len != old->listen_len ||
 	    memcmp(&cfg->listen, &old->listen, cfg->listen_len) != 0 ||
 	    (cfg->admin_listen_str == NULL) !=
@@ -292,7 +379,7 @@ update_view(struct weir *w)
 static int
 run(struct weir *w)
 {
-	struct curl_waitfd	 fds[4];
+	struct curl_waitfd	 fds[5];
 	unsigned		 nfds;
 	uint64_t		 due, drain_until = 0;
 	long			 timeout, t;
@@ -323,6 +410,7 @@ run(struct weir *w)
 		}
 
 		timeout = 1000;
+		w->view.now_ms = w->now_ms;	/* for admin_timeout */
 		if ((t = front_timeout(w->front)) >= 0 && t < timeout)
 			timeout = t;
 		if (w->admin != NULL && (t = admin_timeout(w->admin)) >= 0 &&
@@ -354,6 +442,11 @@ run(struct weir *w)
 			fds[3].events = CURL_WAIT_POLLIN;
 			fds[3].revents = 0;
 			nfds = 4;
+		}
+		if ((fds[nfds].fd = front_shed_fd(w->front)) != -1) {
+			fds[nfds].events = CURL_WAIT_POLLIN;
+			fds[nfds].revents = 0;
+			nfds++;
 		}
 		if (upstream_wait(w->up, fds, nfds, (int)timeout) == -1) {
 			log_error("curl_multi_poll failed");
@@ -439,6 +532,8 @@ main(int argc, char *argv[])
 		log_warn("cannot set up signals");
 		goto out;
 	}
+	w.nofile = raise_nofile();
+	fit_nofile(w.cfg, w.nofile);
 	w.sched = sched_new(w.cfg);
 	w.tenants = tenant_map_new((unsigned)w.cfg->max_tenants * 4);
 	w.metrics = metrics_new((unsigned)w.cfg->max_tenants);

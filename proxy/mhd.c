@@ -1,14 +1,61 @@
 /*
- * mhd.c - helpers the front and admin daemons share; see mhd.h.  Reads
- * the daemons' sockets' addresses, nothing else.
+ * mhd.c - helpers the front and admin daemons share; see mhd.h.  Makes
+ * their listening sockets and reads their addresses, nothing else.
  */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "mhd.h"
+
+int
+mhd_listen(const struct sockaddr *sa, socklen_t len, int reuse_port)
+{
+	int	 fd, on = 1, saved;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	/* SO_REUSEADDR only lets a restart bind past TIME_WAIT; it never lets
+	 * two listeners share the port.  SO_REUSEPORT does, which is why it
+	 * takes reuse_port: by accident it splits the clients (and the
+	 * /metrics scrapes) between two processes without a word. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (reuse_port &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		goto fail;
+	/* As libmicrohttpd binds without MHD_USE_DUAL_STACK. */
+	if (sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, sa, len) == -1 || listen(fd, SOMAXCONN) == -1)
+		goto fail;
+	return fd;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+const char *
+mhd_strerror(int err, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", strerror(err));
+	/* "address already in use", as the rest of the line reads */
+	if (out[0] != '\0' && isupper((unsigned char)out[0]) &&
+	    islower((unsigned char)out[1]))
+		out[0] = (char)tolower((unsigned char)out[0]);
+	return out;
+}
 
 void
 mhd_address(struct MHD_Daemon *d, char *out, size_t outlen)

@@ -5,9 +5,22 @@
 #ifndef WEIR_MHD_H
 #define WEIR_MHD_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 
 #include <microhttpd.h>
+
+/*
+ * A non-blocking listening socket bound to sa (backlog SOMAXCONN), for
+ * MHD_OPTION_LISTEN_SOCKET: SO_REUSEADDR always, SO_REUSEPORT only when
+ * reuse_port is set, so that a port another process holds is an error.
+ * Returns the socket (the daemon closes it), or -1 with errno set.
+ */
+int	mhd_listen(const struct sockaddr *sa, socklen_t len, int reuse_port);
+/* strerror(err) as it reads mid-sentence ("address already in use"), in
+ * out; returns out. */
+const char *mhd_strerror(int err, char *out, size_t outlen);
 
 /* The address d is bound to, "127.0.0.1:41234" or "[::1]:41234", into
  * out; "?" if it cannot be read. */

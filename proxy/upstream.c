@@ -83,7 +83,19 @@ upstream_new(const struct config *cfg, upstream_done_cb done, void *arg)
 		return NULL;
 	}
 	curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	/* A bound on descriptors (main's budget); past it a transfer waits
+	 * in curl for a connection to come free. */
+	curl_multi_setopt(u->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)upstream_max_connections(cfg));
 	return u;
+}
+
+unsigned
+upstream_max_connections(const struct config *cfg)
+{
+	uint64_t	 n = cfg->max_connections / 4;
+
+	return n < 16 ? 16 : n > 1024 ? 1024 : (unsigned)n;
 }
 
 static void

@@ -35,6 +35,13 @@ typedef void (*upstream_stream_cb)(struct call *, void *arg);
 struct upstream	*upstream_new(const struct config *, upstream_done_cb,
 		    void *arg);
 void		 upstream_free(struct upstream *);
+/*
+ * The most upstream connections open at once (CURLMOPT_MAX_TOTAL_
+ * CONNECTIONS): a quarter of max_connections, 16 to 1024.  A call in
+ * flight holds one over HTTP/1.1; over HTTP/2, which Genesys offers, a
+ * few connections carry them all, so the bound rarely makes a call wait.
+ */
+unsigned	 upstream_max_connections(const struct config *);
 
 /* Point at a new config (after a reload): used by the next start. */
 void		 upstream_set_config(struct upstream *, const struct config *);

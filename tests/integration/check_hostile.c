@@ -11,6 +11,7 @@
  * only, waits poll for a condition.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -738,6 +739,398 @@ START_TEST(max_connections_refuses_the_ninth)
 }
 END_TEST
 
+/* File descriptors. */
+
+/* Raise this process's soft RLIMIT_NOFILE to the hard one; it must allow
+ * n descriptors. */
+static void
+need_fds(unsigned n)
+{
+	struct rlimit	 rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_msg(rl.rlim_cur >= n, "the test needs %u descriptors, the "
+	    "hard limit is %llu", n, (unsigned long long)rl.rlim_cur);
+}
+
+/* n connections to port that send nothing. */
+static int *
+idle_open(unsigned n, uint16_t port)
+{
+	int		*fds = fake_alloc(n * sizeof(*fds));
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		fds[i] = conn_open(port);
+	return fds;
+}
+
+static void
+idle_close(int *fds, unsigned n)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+/*
+ * Of n idle connections, how many weir answered with a whole 503
+ * weir.too_many_connections and closed, within timeout_ms.  The others
+ * must still be open, with nothing to read.
+ */
+static unsigned
+idle_refused(const int *fds, unsigned n, unsigned timeout_ms)
+{
+	struct pollfd	*pfd = fake_alloc(n * sizeof(*pfd));
+	struct fake_buf	*got = fake_alloc(n * sizeof(*got));
+	uint64_t	 end = h_mono_ms() + timeout_ms, now;
+	char		 tmp[4096];
+	unsigned	 i, open = n, refused = 0;
+	ssize_t		 len;
+
+	memset(got, 0, n * sizeof(*got));
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLIN;
+	}
+	while (open > 0 && (now = h_mono_ms()) < end) {
+		if (poll(pfd, n, (int)(end - now)) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			len = recv(fds[i], tmp, sizeof(tmp), MSG_DONTWAIT);
+			if (len > 0) {
+				fake_buf_add(&got[i], tmp, (size_t)len);
+				continue;
+			}
+			if (len == -1 && errno == EAGAIN)
+				continue;
+			pfd[i].fd = -1;		/* the end */
+			open--;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct got	 g = { .bytes = got[i].p, .len = got[i].len,
+		    .eof = pfd[i].fd == -1 };
+
+		if (g.eof) {
+			assert_raw_error(&g, 503, "weir.too_many_connections");
+			ck_assert_ptr_nonnull(strstr(g.bytes,
+			    "\r\nRetry-After: 1\r\n"));
+			refused++;
+		} else
+			ck_assert_msg(g.len == 0, "an idle connection got "
+			    "%s", g.bytes);
+		fake_buf_free(&got[i]);
+	}
+	free(got);
+	free(pfd);
+	return refused;
+}
+
+/* A call past the limits: answered (200) or refused 503, never left
+ * waiting.  Returns the status. */
+static int
+call_gets_an_answer(void)
+{
+	struct h_req	 q = { .target = "/api/v2/next", .timeout_ms = 5000 };
+	struct h_resp	 r;
+	int		 status;
+
+	ck_assert_msg(h_request(W.port, &q, &r) == 0, "no answer: %s", r.err);
+	status = r.status;
+	if (status == 503) {
+		h_assert_weir_error(&r, 503, "weir.too_many_connections");
+		ck_assert_str_eq(h_resp_header(&r, "Retry-After"), "1");
+		ck_assert_str_eq(h_resp_header(&r, "Connection"), "close");
+	} else
+		ck_assert_int_eq(status, 200);
+	h_resp_free(&r);
+	return status;
+}
+
+/* Once the idle connections are gone, calls are served again (weir sees
+ * the closes on its next pass). */
+static void
+serving_again(void)
+{
+	struct h_req	 q = { .target = "/api/v2/again" };
+	struct h_resp	 r;
+	int		 i;
+
+	for (i = 0; i < 100; i++) {
+		h_request(W.port, &q, &r);
+		if (r.status == 200) {
+			h_resp_free(&r);
+			break;
+		}
+		h_resp_free(&r);
+		h_nap_ms(20);
+	}
+	ck_assert_int_lt(i, 100);
+}
+
+#define IDLE_CONNS	1100
+
+START_TEST(a_low_descriptor_limit_lowers_max_connections_and_refuses_the_rest)
+{
+	static const char *const env[] = { "WEIR_MAX_CONNECTIONS=4096",
+	    "WEIR_CLIENT_TIMEOUT=30s", NULL };
+	static const char	 warn[] = "max_connections lowered from 4096 "
+	    "to ";
+	char		*log, *p;
+	unsigned long	 lowered, slack;
+	unsigned	 refused;
+	int		*fds, status;
+
+	need_fds(IDLE_CONNS + 64);
+	api = fake_start(fake_echo, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	if (h_start_nofile(&W, fake_port(api), fake_port(login), NULL, env,
+	    1024) == -1)
+		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	/* a warning says what max_connections became, and why */
+	log = h_stderr_contents(&W);
+	ck_assert_msg((p = strstr(log, warn)) != NULL, "no warning: %s", log);
+	lowered = strtoul(p + strlen(warn), &p, 10);
+	ck_assert_msg(lowered >= 256 && lowered < 1024, "lowered to %lu",
+	    lowered);
+	ck_assert_ptr_nonnull(strstr(p, "the file descriptor limit "
+	    "(RLIMIT_NOFILE) is 1024"));
+	ck_assert_ptr_nonnull(p = strstr(p, "(and "));
+	slack = strtoul(p + 5, NULL, 10);
+	free(log);
+
+	/* 1,100 clients connect and send nothing */
+	fds = idle_open(IDLE_CONNS, W.port);
+	/* the next call is answered at once, not left in the listen
+	 * backlog behind them */
+	status = call_gets_an_answer();
+	/* the idle ones weir cannot hold were refused, the others held */
+	refused = idle_refused(fds, IDLE_CONNS, 3000);
+	ck_assert_msg(refused == IDLE_CONNS - (lowered + slack), "refused "
+	    "%u of %u idle connections, max_connections %lu + %lu",
+	    refused, IDLE_CONNS, lowered, slack);
+	ck_assert_uint_eq(fake_nreqs(api), status == 200 ? 1 : 0);
+	idle_close(fds, IDLE_CONNS);
+	serving_again();
+	assert_serving();
+	assert_idle(2000);
+}
+END_TEST
+
+START_TEST(out_of_descriptors_new_clients_are_refused_not_left_waiting)
+{
+	/* 64 descriptors: fewer than the clients libmicrohttpd would take */
+	static const char *const env[] = { "WEIR_CLIENT_TIMEOUT=30s",
+	    "WEIR_ADMIN_LISTEN=off", NULL };
+	unsigned	 refused;
+	int		*fds, status;
+
+	need_fds(200 + 64);
+	api = fake_start(fake_echo, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	if (h_start_nofile(&W, fake_port(api), fake_port(login), NULL, env,
+	    64) == -1)
+		ck_abort_msg("weir did not start: %s", h_stderr_contents(&W));
+	ck_assert_int_eq(h_wait_stderr(&W, "it does not fit even so", 1000),
+	    0);
+	fds = idle_open(200, W.port);
+	status = call_gets_an_answer();
+	ck_assert_int_eq(status, 503);
+	/* accept() failed for want of a descriptor, and weir said so */
+	ck_assert_int_eq(h_wait_stderr(&W, "out of file descriptors", 2000),
+	    0);
+	refused = idle_refused(fds, 200, 3000);
+	ck_assert_msg(refused > 100 && refused < 200, "refused %u", refused);
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	idle_close(fds, 200);
+	/* max_connections is 1 now: once weir has seen the closes */
+	serving_again();
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+}
+END_TEST
+
+/* The admin listener under clients that never finish a request. */
+
+/* Connections that send a request head one byte at a time. */
+struct trickle {
+	pthread_t	 th;
+	uint16_t	 port;
+	int		 n;
+	int		 fds[128];
+	uint64_t	 closed_ms[128];	/* when weir closed it, or 0 */
+	uint64_t	 start_ms;
+	unsigned	 every_ms;
+	int		 rounds;		/* bytes sent to each */
+	int		 stop;
+	pthread_mutex_t	 mu;
+};
+
+static void *
+trickle_run(void *arg)
+{
+	static const char	 head[] = "GET /healthz HTTP/1.1\r\nHost: w\r\n"
+	    "X-Slow: ";
+	struct trickle		*t = arg;
+	char			 c, buf[256];
+	int			 i, stop = 0;
+
+	while (!stop) {
+		pthread_mutex_lock(&t->mu);
+		for (i = 0; i < t->n; i++) {
+			if (t->closed_ms[i] != 0)
+				continue;
+			c = t->rounds < (int)sizeof(head) - 1 ?
+			    head[t->rounds] : 'a';
+			if (send(t->fds[i], &c, 1, MSG_NOSIGNAL |
+			    MSG_DONTWAIT) == -1 && errno != EAGAIN)
+				t->closed_ms[i] = h_mono_ms();
+			else if (recv(t->fds[i], buf, sizeof(buf),
+			    MSG_DONTWAIT) == 0)
+				t->closed_ms[i] = h_mono_ms();
+		}
+		t->rounds++;
+		stop = t->stop;
+		pthread_mutex_unlock(&t->mu);
+		h_nap_ms(t->every_ms);
+	}
+	return NULL;
+}
+
+static void
+trickle_start(struct trickle *t, uint16_t port, int n, unsigned every_ms)
+{
+	int	 i;
+
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_le(n, 128);
+	pthread_mutex_init(&t->mu, NULL);
+	t->port = port;
+	t->n = n;
+	t->every_ms = every_ms;
+	t->start_ms = h_mono_ms();
+	for (i = 0; i < n; i++)
+		t->fds[i] = conn_open(port);
+	pthread_create(&t->th, NULL, trickle_run, t);
+}
+
+/* Wait until every connection has had r bytes. */
+static void
+trickle_wait_rounds(struct trickle *t, int r)
+{
+	int	 done;
+
+	for (;;) {
+		pthread_mutex_lock(&t->mu);
+		done = t->rounds >= r;
+		pthread_mutex_unlock(&t->mu);
+		if (done)
+			break;
+		h_nap_ms(10);
+	}
+}
+
+/* How many weir has closed so far. */
+static int
+trickle_closed(struct trickle *t)
+{
+	int	 i, n = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < t->n; i++)
+		if (t->closed_ms[i] != 0)
+			n++;
+	pthread_mutex_unlock(&t->mu);
+	return n;
+}
+
+static void
+trickle_stop(struct trickle *t)
+{
+	int	 i;
+
+	pthread_mutex_lock(&t->mu);
+	t->stop = 1;
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->th, NULL);
+	for (i = 0; i < t->n; i++)
+		close(t->fds[i]);
+	pthread_mutex_destroy(&t->mu);
+}
+
+START_TEST(healthz_answers_while_100_clients_trickle_half_requests)
+{
+	static const char *const env[] = { "WEIR_CLIENT_TIMEOUT=30s", NULL };
+	static struct trickle	 t;
+	struct h_req		 q = { .target = "/healthz",
+	    .timeout_ms = 10000 };
+	struct h_resp		 r;
+	uint16_t		 aport;
+	uint64_t		 t0, ms;
+
+	start(env);
+	ck_assert_uint_ne(aport = h_admin_port(&W), 0);
+	/* 100 clients each hold a half-sent request, a byte every 500 ms */
+	trickle_start(&t, aport, 100, 500);
+	trickle_wait_rounds(&t, 2);
+	t0 = h_mono_ms();
+	ck_assert_msg(h_request(aport, &q, &r) == 0, "/healthz: %s", r.err);
+	ms = h_mono_ms() - t0;
+	fprintf(stderr, "# /healthz answered in %llu ms beside 100 trickling "
+	    "clients\n", (unsigned long long)ms);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq((char *)r.body, "ok\n");
+	h_resp_free(&r);
+	/* while they were still held: this measured the admin listener's
+	 * room, not their deadline */
+	ck_assert_int_eq(trickle_closed(&t), 0);
+	ck_assert_msg(ms < 3000, "/healthz took %llu ms",
+	    (unsigned long long)ms);
+	trickle_stop(&t);
+	assert_idle(2000);
+}
+END_TEST
+
+START_TEST(admin_clients_that_never_finish_a_request_are_cut_off)
+{
+	/* the whole-request deadline: client_timeout when under 5 s */
+	static const char *const env[] = { "WEIR_CLIENT_TIMEOUT=2s", NULL };
+	static struct trickle	 t;
+	uint16_t		 aport;
+	uint64_t		 end;
+	int			 i;
+
+	start(env);
+	ck_assert_uint_ne(aport = h_admin_port(&W), 0);
+	/* a byte every 200 ms: libmicrohttpd's idle timeout never fires */
+	trickle_start(&t, aport, 10, 200);
+	end = h_mono_ms() + 10000;
+	while (trickle_closed(&t) < 10 && h_mono_ms() < end)
+		h_nap_ms(20);
+	trickle_stop(&t);
+	for (i = 0; i < 10; i++) {
+		ck_assert_msg(t.closed_ms[i] != 0, "connection %d still open "
+		    "after %d bytes", i, t.rounds);
+		ck_assert_msg(t.closed_ms[i] - t.start_ms >= 1000, "cut after "
+		    "%llu ms", (unsigned long long)(t.closed_ms[i] -
+		    t.start_ms));
+	}
+	/* the listener still answers, and nothing reached the upstream */
+	ck_assert_uint_eq(fake_nreqs(api), 0);
+	assert_idle(2000);
+}
+END_TEST
+
 /* Clients that stall. */
 
 static void *
@@ -1148,6 +1541,13 @@ hostile_suite(void)
 	tcase_add_test(tc, htab_inside_a_value_is_forwarded);
 	tcase_add_test(tc, dot_segments_never_leave_the_base_path);
 	tcase_add_test(tc, max_connections_refuses_the_ninth);
+	tcase_add_test(tc,
+	    a_low_descriptor_limit_lowers_max_connections_and_refuses_the_rest);
+	tcase_add_test(tc,
+	    out_of_descriptors_new_clients_are_refused_not_left_waiting);
+	tcase_add_test(tc,
+	    healthz_answers_while_100_clients_trickle_half_requests);
+	tcase_add_test(tc, admin_clients_that_never_finish_a_request_are_cut_off);
 	tcase_add_test(tc, stalled_clients_are_cut_off);
 	tcase_add_test(tc, hang_up_while_queued_is_499_and_never_sent);
 	tcase_add_test(tc, distinct_tokens_stay_within_max_tenants);

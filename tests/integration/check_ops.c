@@ -38,6 +38,7 @@
 
 static struct fake	*api, *login;
 static struct h_weir	 W;
+static struct h_weir	 W2 = { .errfd = -1 };	/* a second weir */
 static uint16_t		 aport;		/* the admin listener */
 static char		 conf_path[256];	/* a test's config file, or "" */
 
@@ -111,6 +112,7 @@ start(fake_handler h, void *arg, const char *const *args,
 static void
 teardown(void)
 {
+	h_stop(&W2);
 	h_stop(&W);
 	fake_stop(api);
 	fake_stop(login);
@@ -1551,6 +1553,115 @@ START_TEST(log_level_warn_keeps_startup_lines)
 }
 END_TEST
 
+/* Two weirs on one port. */
+
+/* w (started, or failed to) exits by itself with status 1, saying want. */
+static void
+assert_exits_1(struct h_weir *w, const char *want)
+{
+	int	 status = h_wait_exit(w, 5000);
+	char	*log = h_stderr_contents(w);
+
+	ck_assert_msg(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 1, "second weir: status %d, log: %s",
+	    status, log);
+	ck_assert_msg(strstr(log, want) != NULL, "no '%s' in: %s", want, log);
+	free(log);
+}
+
+/* The access lines in w's log. */
+static int
+access_lines(const struct h_weir *w)
+{
+	char		*log = h_stderr_contents(w), *p;
+	int		 n = 0;
+
+	for (p = log; (p = strstr(p, "\"msg\":\"access\"")) != NULL; p++)
+		n++;
+	free(log);
+	return n;
+}
+
+START_TEST(a_second_weir_on_a_busy_listen_port_exits_1)
+{
+	char		 addr[32], want[96];
+	const char	*args[] = { "-l", addr, NULL };
+	struct h_resp	 r;
+	int		 i;
+
+	start(fake_echo, NULL, NULL, NULL);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)W.port);
+	ck_assert_int_eq(h_start(&W2, fake_port(api), fake_port(login), args,
+	    NULL), -1);
+	snprintf(want, sizeof(want), "cannot listen on %s: address already "
+	    "in use", addr);
+	assert_exits_1(&W2, want);
+	/* the port stays the first weir's alone: it serves every call */
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(call("t", "/api/v2/busy"), 200);
+	ck_assert_uint_eq(fake_nreqs(api), 20);
+	get(aport, "/healthz", &r);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(a_second_weir_on_a_busy_admin_port_exits_1)
+{
+	char		 env0[64], want[96];
+	const char	*env[] = { env0, NULL };
+	static struct prom p;
+	int		 i;
+
+	start(fake_echo, NULL, NULL, NULL);
+	snprintf(env0, sizeof(env0), "WEIR_ADMIN_LISTEN=127.0.0.1:%u",
+	    (unsigned)aport);
+	/* its own listen port (0) is free: it may get as far as listening
+	 * there before the admin address fails */
+	(void)h_start(&W2, fake_port(api), fake_port(login), NULL, env);
+	snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%u "
+	    "(admin_listen): address already in use", (unsigned)aport);
+	assert_exits_1(&W2, want);
+	/* /metrics scrapes all reach the first weir, which has the call */
+	ck_assert_int_eq(call("t", "/api/v2/busy"), 200);
+	for (i = 0; i < 10; i++) {
+		metrics_get(&p);
+		ck_metric(&p, "weir_requests_total",
+		    "tenant=\"t\",code=\"200\"", 1);
+	}
+}
+END_TEST
+
+START_TEST(reuse_port_on_lets_two_weirs_share_the_ports)
+{
+	static const char *const env1[] = { "WEIR_REUSE_PORT=on", NULL };
+	char		 addr[32], env0[64];
+	const char	*args[] = { "-l", addr, NULL };
+	const char	*env[] = { "WEIR_REUSE_PORT=on", env0, NULL };
+	uint64_t	 end;
+	int		 i, n1, n2;
+
+	start(fake_echo, NULL, NULL, env1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)W.port);
+	snprintf(env0, sizeof(env0), "WEIR_ADMIN_LISTEN=127.0.0.1:%u",
+	    (unsigned)aport);
+	h_start_or_abort(&W2, fake_port(api), fake_port(login), args, env);
+	ck_assert_uint_eq(W2.port, W.port);
+	ck_assert_uint_eq(h_admin_port(&W2), aport);
+	/* the kernel splits the connections between the two: with 40, both
+	 * get some but for a chance of 2^-39 */
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(call("t", "/api/v2/shared"), 200);
+	ck_assert_uint_eq(fake_nreqs(api), 40);
+	end = h_mono_ms() + 5000;
+	while ((n1 = access_lines(&W)) + (n2 = access_lines(&W2)) < 40 &&
+	    h_mono_ms() < end)
+		h_nap_ms(20);
+	ck_assert_int_eq(n1 + n2, 40);
+	ck_assert_msg(n1 > 0 && n2 > 0, "calls: %d and %d", n1, n2);
+}
+END_TEST
+
 static Suite *
 ops_suite(void)
 {
@@ -1570,6 +1681,9 @@ ops_suite(void)
 	tcase_add_test(tc, configuration_from_the_environment_alone);
 	tcase_add_test(tc, json_logs_and_startup_lines);
 	tcase_add_test(tc, log_level_warn_keeps_startup_lines);
+	tcase_add_test(tc, a_second_weir_on_a_busy_listen_port_exits_1);
+	tcase_add_test(tc, a_second_weir_on_a_busy_admin_port_exits_1);
+	tcase_add_test(tc, reuse_port_on_lets_two_weirs_share_the_ports);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -174,6 +175,14 @@ int
 h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
     const char *const *args, const char *const *env)
 {
+	return h_start_nofile(w, api_port, login_port, args, env, 0);
+}
+
+int
+h_start_nofile(struct h_weir *w, uint16_t api_port, uint16_t login_port,
+    const char *const *args, const char *const *env, unsigned long nofile)
+{
+	struct rlimit	 rl = { .rlim_cur = nofile, .rlim_max = nofile };
 	char		 api[64], login[64], *s;
 	const char	*argv[64];
 	char		**envp;
@@ -185,6 +194,7 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 
 	memset(w, 0, sizeof(*w));
 	w->errfd = -1;
+	w->status = -1;
 	if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
 		tmpdir = "/tmp";
 	snprintf(w->errpath, sizeof(w->errpath), "%s/weir-test-XXXXXX",
@@ -232,6 +242,8 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 		dup2(devnull, 0);
 		dup2(w->errfd, 1);
 		dup2(w->errfd, 2);
+		if (nofile != 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			_exit(126);
 		execve(argv[0], (char *const *)(uintptr_t)argv, envp);
 		_exit(127);
 	}
@@ -248,6 +260,7 @@ h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 			return 0;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			w->pid = 0;
+			w->status = status;
 			return -1;
 		}
 		if (h_mono_ms() >= end)
@@ -277,6 +290,25 @@ h_admin_port(const struct h_weir *w)
 		port = listen_port(p + strlen("admin "));
 	free(s);
 	return port;
+}
+
+int
+h_wait_exit(struct h_weir *w, unsigned timeout_ms)
+{
+	uint64_t	 end = h_mono_ms() + timeout_ms;
+	int		 status;
+
+	while (w->pid > 0) {
+		if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+			w->pid = 0;
+			w->status = status;
+			break;
+		}
+		if (h_mono_ms() >= end)
+			return -1;
+		h_nap_ms(2);
+	}
+	return w->status;
 }
 
 int

@@ -35,6 +35,8 @@ struct h_weir {
 	uint16_t	 port;		/* the bound listen port */
 	int		 errfd;		/* its stdout+stderr, read with pread */
 	char		 errpath[256];
+	int		 status;	/* as waitpid() reports it, once
+					 * h_start or h_wait_exit saw it exit */
 };
 
 /*
@@ -49,6 +51,17 @@ struct h_weir {
  */
 int	 h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	    const char *const *args, const char *const *env);
+
+/* h_start() with weir's RLIMIT_NOFILE, soft and hard, set to nofile. */
+int	 h_start_nofile(struct h_weir *w, uint16_t api_port,
+	    uint16_t login_port, const char *const *args,
+	    const char *const *env, unsigned long nofile);
+
+/*
+ * Wait up to timeout_ms for weir to exit by itself.  Returns its status
+ * as waitpid() reports it, or -1 if it is still running (h_stop then).
+ */
+int	 h_wait_exit(struct h_weir *w, unsigned timeout_ms);
 
 /* h_start(), and if it fails, abort the test with weir's log. */
 void	 h_start_or_abort(struct h_weir *w, uint16_t api_port,
