@@ -471,7 +471,7 @@ static const struct refused {
 	const char	*req;
 	size_t		 len;
 	const char	*why;		/* in the error's message */
-} refused[] = {
+} misread[] = {
 	{ "bare CR in the target",
 	    RAW("GET /api/v2/a\rb HTTP/1.1\r\nHost: w\r\n\r\n"),
 	    "control byte" },
@@ -565,7 +565,7 @@ assert_refused(const struct got *g, const char *name, const char *why)
 START_TEST(heads_an_upstream_could_misread_get_400_and_go_nowhere)
 {
 	static const char *const env[] = { NULL };
-	const struct refused *b = &refused[_i];
+	const struct refused *b = &misread[_i];
 	struct got	 g;
 
 	start(env);
@@ -1536,7 +1536,7 @@ hostile_suite(void)
 	    (int)(sizeof(bads) / sizeof(bads[0])));
 	tcase_add_loop_test(tc,
 	    heads_an_upstream_could_misread_get_400_and_go_nowhere, 0,
-	    (int)(sizeof(refused) / sizeof(refused[0])));
+	    (int)(sizeof(misread) / sizeof(misread[0])));
 	tcase_add_test(tc, obs_fold_cannot_smuggle_a_second_request);
 	tcase_add_test(tc, htab_inside_a_value_is_forwarded);
 	tcase_add_test(tc, dot_segments_never_leave_the_base_path);
