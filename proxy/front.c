@@ -54,6 +54,9 @@ struct req {
 	uint64_t		 suspended_ms;
 	struct req		*wnext, *wprev;	/* suspended, not yet watched */
 	int			 waiting;	/* on that list */
+	int			 busy;		/* body went over max_body_memory */
+	size_t			 body_held;	/* this body's part of body_bytes */
+	struct req		*anext, *aprev;	/* every request not yet over */
 };
 
 struct front {
@@ -81,6 +84,18 @@ struct front {
 	struct req		*whead, *wtail;
 	uint64_t		 next_sweep_ms;
 	uint64_t		 conns;		/* client connections open */
+	/*
+	 * Request bodies are buffered whole (a call retried after a 429 sends
+	 * its body again), so they are what a crowd of calls costs: their sum
+	 * is held under max_body_memory.  A body with a Content-Length holds
+	 * its whole length from its head on, so that uploads arriving side by
+	 * side cannot pass the budget together; a chunked body holds what it
+	 * has received.
+	 */
+	uint64_t		 body_bytes;
+	struct req		*live;		/* every request not yet over */
+	int			 draining;	/* stopping: answers close */
+	int			 shutdown;	/* drain over: all answered 503 */
 };
 
 /*
@@ -92,6 +107,10 @@ struct front {
 #define CONN_SLACK	64
 
 #define WATCH_AFTER_MS	100
+
+#define BUSY_MESSAGE	"Request bodies held by weir have reached " \
+			"max_body_memory; retry shortly"
+#define SHUTDOWN_MESSAGE "weir is shutting down; retry the request"
 
 static void
 http_date(char *out, size_t len)
@@ -197,7 +216,7 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	if (resp == NULL)
 		return MHD_NO;
 	add_weir_headers(f, resp, c);
-	if (r->close)
+	if (r->close || f->draining)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -266,6 +285,22 @@ check_head(const struct front *f, const struct call *c, const char *version,
 	return 0;
 }
 
+/* Would n more bytes of bodies pass max_body_memory (0: no limit)? */
+static int
+over_budget(const struct front *f, uint64_t n)
+{
+	return f->cfg->max_body_memory != 0 &&
+	    f->body_bytes + n > f->cfg->max_body_memory;
+}
+
+/* Give back what r's body held of max_body_memory. */
+static void
+release_body(struct front *f, struct req *r)
+{
+	f->body_bytes -= r->body_held;
+	r->body_held = 0;
+}
+
 static enum MHD_Result
 on_headers(struct front *f, struct req *r, const char *method,
     const char *version)
@@ -290,6 +325,12 @@ on_headers(struct front *f, struct req *r, const char *method,
 		r->close = 1;
 		return answer_early(f, r, status, code, message);
 	}
+	if (f->draining) {
+		/* A keep-alive client's next request, after SIGTERM. */
+		r->close = 1;
+		return answer_early(f, r, 503, "weir.shutting_down",
+		    SHUTDOWN_MESSAGE);
+	}
 	if (f->conns > f->cfg->max_connections) {
 		r->close = 1;
 		c->retry_after_s = 1;
@@ -303,6 +344,20 @@ on_headers(struct front *f, struct req *r, const char *method,
 		if (errno == 0 && end != cl && n > f->cfg->max_body)
 			return answer_early(f, r, 413, "weir.body_too_large",
 			    "The request body is larger than max_body");
+		if (errno == 0 && end != cl && n > 0) {
+			if (over_budget(f, n)) {
+				/* Not read: close after the answer. */
+				r->close = 1;
+				c->retry_after_s = 1;
+				return answer_early(f, r, 503, "weir.busy",
+				    BUSY_MESSAGE);
+			}
+			/* Room for the whole body, held from now on. */
+			c->body.p = xmalloc((size_t)n);
+			c->body.cap = (size_t)n;
+			r->body_held = (size_t)n;
+			f->body_bytes += n;
+		}
 	}
 	return MHD_YES;
 }
@@ -311,13 +366,29 @@ static enum MHD_Result
 on_body(struct front *f, struct req *r, const char *data, size_t *size)
 {
 	struct call	*c = r->call;
+	size_t		 more;
 
 	if (!r->too_large && c->body.len + *size > f->cfg->max_body) {
 		/* Chunked and too long: read on, answer 413 at the end. */
 		r->too_large = 1;
+		release_body(f, r);
 		buf_free(&c->body);
 	}
-	if (!r->too_large)
+	if (!r->too_large && !r->busy &&
+	    c->body.len + *size > r->body_held) {
+		/* Chunked: held as it comes, within max_body_memory; past
+		 * it, read on and answer 503 at the end. */
+		more = c->body.len + *size - r->body_held;
+		if (over_budget(f, more)) {
+			r->busy = 1;
+			release_body(f, r);
+			buf_free(&c->body);
+		} else {
+			r->body_held += more;
+			f->body_bytes += more;
+		}
+	}
+	if (!r->too_large && !r->busy)
 		buf_append(&c->body, data, *size);
 	*size = 0;
 	return MHD_YES;
@@ -468,6 +539,10 @@ on_complete(struct front *f, struct req *r)
 	if (r->too_large)
 		return answer_early(f, r, 413, "weir.body_too_large",
 		    "The request body is larger than max_body");
+	if (r->busy) {
+		c->retry_after_s = 1;
+		return answer_early(f, r, 503, "weir.busy", BUSY_MESSAGE);
+	}
 	if (route_call(f->cfg, c, &err) == -1)
 		return answer_early(f, r, err.status, err.code, err.message);
 	if (tenant_identify(f->cfg, f->tenants, c, f->now_ms, &why) == -1)
@@ -563,6 +638,8 @@ send_answer(struct front *f, struct req *r)
 		return MHD_NO;
 	}
 	add_weir_headers(f, resp, c);
+	if (f->draining)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	answered(f, c, status, bytes_out);
@@ -586,6 +663,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	case RQ_NEW:
 		return on_headers(f, r, method, version);
 	case RQ_BODY:
+		if (f->shutdown) {
+			/*
+			 * The drain is over and the body still coming.
+			 * libmicrohttpd takes no answer in the middle of a
+			 * body (MHD_queue_response() fails there): close.
+			 */
+			log_info("closing a request still sending its body "
+			    "at the end of the drain");
+			r->state = RQ_ANSWERED;
+			f->pending--;
+			return MHD_NO;
+		}
 		if (*upload_size > 0)
 			return on_body(f, r, upload_data, upload_size);
 		return on_complete(f, r);
@@ -615,6 +704,9 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->f = cls;
 	r->uri = xstrdup(uri);
 	r->conn = conn;
+	if ((r->anext = r->f->live) != NULL)
+		r->anext->aprev = r;
+	r->f->live = r;
 	return r;
 }
 
@@ -631,6 +723,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	unwatch(f, r);
+	release_body(f, r);
+	if (r->aprev != NULL)
+		r->aprev->anext = r->anext;
+	else
+		f->live = r->anext;
+	if (r->anext != NULL)
+		r->anext->aprev = r->aprev;
 	if (r->call != NULL) {
 		if (r->state == RQ_QUEUED && !r->answer_ready) {
 			/* Client gone while its call is out: take it back. */
@@ -839,6 +938,7 @@ front_quiesce(struct front *f)
 {
 	MHD_socket	 s;
 
+	f->draining = 1;
 	s = MHD_quiesce_daemon(f->d);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
@@ -848,4 +948,28 @@ uint64_t
 front_pending(const struct front *f)
 {
 	return f->pending;
+}
+
+uint64_t
+front_body_bytes(const struct front *f)
+{
+	return f->body_bytes;
+}
+
+void
+front_shutdown(struct front *f, uint64_t now_ms)
+{
+	struct req	*r;
+
+	f->now_ms = now_ms;
+	f->shutdown = 1;
+	for (r = f->live; r != NULL; r = r->anext) {
+		if (r->state != RQ_QUEUED || r->answer_ready)
+			continue;
+		/* Queued or out upstream: take the call back, answer it. */
+		f->abandon(r->call, f->abandon_arg);
+		call_set_error(r->call, 503, "weir.shutting_down",
+		    SHUTDOWN_MESSAGE);
+		front_answer(f, r->call, now_ms);
+	}
 }

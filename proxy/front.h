@@ -45,9 +45,20 @@ long		 front_timeout(struct front *);
 void		 front_run(struct front *, uint64_t now_ms);
 /* Answer the call's client (upstream answer or call's error). */
 void		 front_answer(struct front *, struct call *, uint64_t now_ms);
-/* Stop accepting new connections (draining). */
+/* Stop accepting new connections (draining); from now on every answer
+ * closes its connection and a new request on a kept-alive one is answered
+ * 503 weir.shutting_down. */
 void		 front_quiesce(struct front *);
+/*
+ * The end of a drain: every call still queued or out upstream is taken
+ * back through the abandon callback and answered 503 weir.shutting_down,
+ * and so is a request still sending its body when libmicrohttpd next
+ * hands weir some of it.  Whatever is left is cut by front_free().
+ */
+void		 front_shutdown(struct front *, uint64_t now_ms);
 /* Requests accepted and not yet answered. */
 uint64_t	 front_pending(const struct front *);
+/* Bytes of request bodies held (or reserved) now, all calls together. */
+uint64_t	 front_body_bytes(const struct front *);
 
 #endif

@@ -43,6 +43,13 @@ struct weir {
 	char *const		*argv;
 };
 
+/*
+ * After drain_timeout, how long the loop runs on to write the last answers
+ * before it stops whatever is left: a stop takes at most drain_timeout
+ * plus this, whatever clients and upstreams do.
+ */
+#define STOP_GRACE_MS	1000
+
 static int		 sigpipe_fds[2] = { -1, -1 };
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -269,6 +276,7 @@ update_view(struct weir *w)
 	w->view.now_ms = w->now_ms;
 	w->view.wall_ms = wall_ms();
 	w->view.pending = front_pending(w->front);
+	w->view.body_bytes = front_body_bytes(w->front);
 }
 
 static int
@@ -276,7 +284,7 @@ run(struct weir *w)
 {
 	struct curl_waitfd	 fds[4];
 	unsigned		 nfds;
-	uint64_t		 due, drain_until = 0;
+	uint64_t		 due, drain_until = 0, end;
 	long			 timeout, t;
 	int			 stopping = 0;
 
@@ -297,11 +305,23 @@ run(struct weir *w)
 			    (unsigned long long)w->cfg->drain_timeout_ms);
 		}
 		if (stopping) {
-			if (w->now_ms >= drain_until)
+			if (w->now_ms >= drain_until) {
 				answer_leftovers(w);
+				front_shutdown(w->front, w->now_ms);
+				/* Resumed connections answer now, not after
+				 * the next wake. */
+				front_run(w->front, w->now_ms);
+			}
 			if (front_pending(w->front) == 0 &&
 			    upstream_active(w->up) == 0)
 				break;
+			if (w->now_ms >= drain_until + STOP_GRACE_MS) {
+				log_warnx("stopping: closing %llu requests "
+				    "not answered in time",
+				    (unsigned long long)
+				    front_pending(w->front));
+				break;
+			}
 		}
 
 		timeout = 1000;
@@ -314,9 +334,10 @@ run(struct weir *w)
 		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
 			timeout = (long)(due - w->now_ms);
 		if (stopping) {
-			/* Past the deadline the loop only finishes answers. */
-			t = drain_until > w->now_ms ?
-			    (long)(drain_until - w->now_ms) : 0;
+			/* Wake at the drain's end, then at the stop's. */
+			end = w->now_ms < drain_until ? drain_until :
+			    drain_until + STOP_GRACE_MS;
+			t = end > w->now_ms ? (long)(end - w->now_ms) : 0;
 			if (t < timeout)
 				timeout = t;
 		}
