@@ -950,6 +950,17 @@ front_pending(const struct front *f)
 	return f->pending;
 }
 
+int
+front_idle(const struct front *f)
+{
+	const struct req	*r;
+
+	for (r = f->live; r != NULL; r = r->anext)
+		if (r->state != RQ_NEW)
+			return 0;
+	return 1;
+}
+
 uint64_t
 front_body_bytes(const struct front *f)
 {

@@ -58,6 +58,9 @@ void		 front_quiesce(struct front *);
 void		 front_shutdown(struct front *, uint64_t now_ms);
 /* Requests accepted and not yet answered. */
 uint64_t	 front_pending(const struct front *);
+/* 1 when no request is under way: all answers written (a request whose
+ * head is still coming does not count). */
+int		 front_idle(const struct front *);
 /* Bytes of request bodies held (or reserved) now, all calls together. */
 uint64_t	 front_body_bytes(const struct front *);
 

@@ -313,11 +313,12 @@ run(struct weir *w)
 				front_run(w->front, w->now_ms);
 			}
 			if (front_pending(w->front) == 0 &&
-			    upstream_active(w->up) == 0)
+			    upstream_active(w->up) == 0 &&
+			    front_idle(w->front))
 				break;
 			if (w->now_ms >= drain_until + STOP_GRACE_MS) {
-				log_warnx("stopping: closing %llu requests "
-				    "not answered in time",
+				log_warnx("stopping: closing what is left, "
+				    "%llu requests not answered",
 				    (unsigned long long)
 				    front_pending(w->front));
 				break;
@@ -368,7 +369,8 @@ run(struct weir *w)
 		w->now_ms = clock_ms();
 		front_run(w->front, w->now_ms);
 		upstream_perform(w->up);
-		dispatch(w);
+		if (!stopping || w->now_ms < drain_until)
+			dispatch(w);	/* past the drain, nothing goes out */
 		/* Send what was just dispatched now, not after another poll;
 		 * and resumed connections answer on this pass. */
 		upstream_perform(w->up);

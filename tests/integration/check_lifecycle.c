@@ -36,13 +36,27 @@ static uint16_t		 aport;		/* the admin listener */
 /* Margin on top of the bound a stop must keep (drain_timeout + 1 s). */
 #define EXIT_MARGIN_MS	1500
 
+/* The size of the answer to "/big": more than loopback sockets buffer. */
+#define BIG_ANSWER	(32 * 1024 * 1024)
+
 /*
  * The upstream: a target with "/hold" is never answered (until the fake
- * stops), one with "/slow" is answered after 2.5 s, the rest are echoed.
+ * stops), one with "/slow" is answered after 2.5 s, "/big" gets
+ * BIG_ANSWER bytes, the rest are echoed.
  */
 static void
 held(const struct fake_req *req, struct fake_reply *rp, void *arg)
 {
+	static char	*big;
+
+	if (strstr(req->target, "/big") != NULL) {
+		if (big == NULL) {
+			big = fake_alloc(BIG_ANSWER);
+			memset(big, 'g', BIG_ANSWER);
+		}
+		fake_reply_body(rp, big, BIG_ANSWER);
+		return;
+	}
 	if (strstr(req->target, "/hold") != NULL)
 		rp->hang = 1;
 	else if (strstr(req->target, "/slow") != NULL)
@@ -192,21 +206,27 @@ conn_response(int fd, struct h_resp *r, int want_eof, unsigned timeout_ms)
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
 	uint64_t	 end = h_mono_ms() + timeout_ms, now;
 	const char	*hend, *cl;
-	char		 tmp[16384];
-	size_t		 want;
+	char		 tmp[65536];
+	size_t		 body = 0, want = 0;
 	ssize_t		 n;
 	int		 whole = 0, eof = 0;
 
 	fake_buf_add(&b, "", 0);
 	while ((now = h_mono_ms()) < end && !(whole && (eof || !want_eof))) {
-		if (!whole && (hend = strstr(b.p, "\r\n\r\n")) != NULL) {
+		if (body == 0 && (hend = strstr(b.p, "\r\n\r\n")) != NULL) {
+			body = (size_t)(hend + 4 - b.p);
 			cl = strcasestr(b.p, "\r\nContent-Length:");
 			want = cl != NULL && cl < hend ?
 			    strtoul(cl + 17, NULL, 10) : 0;
-			whole = b.len - (size_t)(hend + 4 - b.p) >= want;
-			continue;
 		}
-		if (eof || poll(&pfd, 1, (int)(end - now)) <= 0)
+		if (body != 0 && b.len - body >= want) {
+			whole = 1;
+			if (!want_eof || eof)
+				continue;
+		}
+		if (eof)
+			break;
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
 			continue;
 		n = recv(fd, tmp, sizeof(tmp), 0);
 		if (n == -1 && errno == EINTR)
@@ -216,8 +236,8 @@ conn_response(int fd, struct h_resp *r, int want_eof, unsigned timeout_ms)
 		else
 			fake_buf_add(&b, tmp, (size_t)n);
 	}
-	ck_assert_msg(whole, "no whole response within %u ms: \"%s\"",
-	    timeout_ms, b.p);
+	ck_assert_msg(whole, "no whole response within %u ms (%zu bytes): "
+	    "\"%.200s\"", timeout_ms, b.len, b.p);
 	ck_assert_msg(!want_eof || eof, "connection still open after the "
 	    "response");
 	ck_assert_int_eq(h_parse_response(b.p, b.len, r), 0);
@@ -442,6 +462,34 @@ START_TEST(a_drain_refuses_requests_on_kept_alive_connections_and_closes_them)
 }
 END_TEST
 
+START_TEST(a_drain_lets_an_answer_already_sent_finish_writing)
+{
+	static const char *const env[] = { "WEIR_DRAIN_TIMEOUT=5s", NULL };
+	static const char	 get_big[] = "GET /api/v2/big HTTP/1.1\r\n"
+	    "Host: weir\r\n\r\n";
+	struct h_resp	 r;
+	uint64_t	 t_term;
+	int		 fd;
+
+	start(env);
+	/* answered, but the client has not read it yet */
+	fd = conn_open();
+	conn_send(fd, get_big, sizeof(get_big) - 1);
+	ck_assert_int_eq(fake_wait_nreqs(api, 1, 5000), 0);
+	wait_metric("weir_pending", 0, 5000);
+
+	t_term = h_mono_ms();
+	ck_assert_int_eq(kill(W.pid, SIGTERM), 0);
+	/* all of it comes, and then the connection closes */
+	conn_response(fd, &r, 1, 10000);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.body_len, BIG_ANSWER);
+	h_resp_free(&r);
+	close(fd);
+	assert_exits_within(t_term, 5000);
+}
+END_TEST
+
 #define BODY_300K	300000
 
 START_TEST(bodies_past_max_body_memory_get_503_busy_until_memory_is_freed)
@@ -659,6 +707,7 @@ lifecycle_suite(void)
 	    sigterm_cuts_a_client_sending_its_body_a_byte_at_a_time);
 	tcase_add_test(tc,
 	    a_drain_refuses_requests_on_kept_alive_connections_and_closes_them);
+	tcase_add_test(tc, a_drain_lets_an_answer_already_sent_finish_writing);
 	tcase_add_test(tc,
 	    bodies_past_max_body_memory_get_503_busy_until_memory_is_freed);
 	tcase_add_test(tc, a_chunked_body_crossing_max_body_memory_gets_503_busy);
