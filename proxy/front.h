@@ -51,9 +51,11 @@ void		 front_answer(struct front *, struct call *, uint64_t now_ms);
 void		 front_quiesce(struct front *);
 /*
  * The end of a drain: every call still queued or out upstream is taken
- * back through the abandon callback and answered 503 weir.shutting_down,
- * and so is a request still sending its body when libmicrohttpd next
- * hands weir some of it.  Whatever is left is cut by front_free().
+ * back through the abandon callback and answered 503 weir.shutting_down
+ * (with Connection: close).  A request still sending its body is closed
+ * when libmicrohttpd next hands weir some of it, since libmicrohttpd
+ * takes no answer in the middle of a body.  front_free() cuts whatever
+ * is left.
  */
 void		 front_shutdown(struct front *, uint64_t now_ms);
 /* Requests accepted and not yet answered. */
