@@ -253,6 +253,11 @@ render_process(const struct admin_view *v, struct buf *b)
 	buf_printf(b, "# HELP weir_pending Calls accepted and not yet "
 	    "answered.\n# TYPE weir_pending gauge\nweir_pending %llu\n",
 	    (unsigned long long)v->pending);
+	buf_printf(b, "# HELP weir_body_memory_bytes Request body bytes "
+	    "held, all calls together (max_body_memory).\n"
+	    "# TYPE weir_body_memory_bytes gauge\n"
+	    "weir_body_memory_bytes %llu\n",
+	    (unsigned long long)v->body_bytes);
 	buf_printf(b, "# HELP weir_draining 1 while weir drains before "
 	    "stopping.\n# TYPE weir_draining gauge\nweir_draining %d\n",
 	    v->draining);

@@ -24,6 +24,7 @@ struct admin_view {
 	int64_t			 wall_ms;	/* epoch ms at now_ms */
 	uint64_t		 started_ms;
 	uint64_t		 pending;	/* calls accepted, not answered */
+	uint64_t		 body_bytes;	/* request bodies held */
 	int			 draining;
 };
 

@@ -69,6 +69,9 @@ struct req {
 	int			 streamed;	/* its response is queued */
 	int			 stream_wait;	/* reader suspended: no bytes */
 	uint64_t		 sent;		/* body bytes handed to MHD */
+	int			 busy;		/* body went over max_body_memory */
+	size_t			 body_held;	/* this body's part of body_bytes */
+	struct req		*anext, *aprev;	/* every request not yet over */
 };
 
 struct front {
@@ -110,6 +113,18 @@ struct front {
 	int			 reserve_fd;	/* /dev/null, or -1 */
 	uint64_t		 conn_limit;	/* libmicrohttpd's */
 	int			 out_of_fds;	/* libmicrohttpd said so */
+	/*
+	 * Request bodies are buffered whole (a call retried after a 429 sends
+	 * its body again), so they are what a crowd of calls costs: their sum
+	 * is held under max_body_memory.  A body with a Content-Length holds
+	 * its whole length from its head on, so that uploads arriving side by
+	 * side cannot pass the budget together; a chunked body holds what it
+	 * has received.
+	 */
+	uint64_t		 body_bytes;
+	struct req		*live;		/* every request not yet over */
+	int			 draining;	/* stopping: answers close */
+	int			 shutdown;	/* drain over: all answered 503 */
 };
 
 /*
@@ -128,6 +143,11 @@ struct front {
 
 /* Connections shed() refuses per loop pass; the rest wait for the next. */
 #define SHED_BATCH	64
+#define BUSY_MESSAGE	"Request bodies held by weir have reached " \
+			"max_body_memory; retry shortly"
+#define SHUTDOWN_MESSAGE "weir is shutting down; retry the request"
+
+static void	stream_wake(struct front *, struct req *);
 
 static void
 http_date(char *out, size_t len)
@@ -261,7 +281,7 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	if (resp == NULL)
 		return MHD_NO;
 	add_weir_headers(f, resp, c);
-	if (r->close)
+	if (r->close || f->draining)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -330,6 +350,22 @@ check_head(const struct front *f, const struct call *c, const char *version,
 	return 0;
 }
 
+/* Would n more bytes of bodies pass max_body_memory (0: no limit)? */
+static int
+over_budget(const struct front *f, uint64_t n)
+{
+	return f->cfg->max_body_memory != 0 &&
+	    f->body_bytes + n > f->cfg->max_body_memory;
+}
+
+/* Give back what r's body held of max_body_memory. */
+static void
+release_body(struct front *f, struct req *r)
+{
+	f->body_bytes -= r->body_held;
+	r->body_held = 0;
+}
+
 static enum MHD_Result
 on_headers(struct front *f, struct req *r, const char *method,
     const char *version)
@@ -369,6 +405,12 @@ on_headers(struct front *f, struct req *r, const char *method,
 		r->close = 1;
 		return answer_early(f, r, status, code, message);
 	}
+	if (f->draining) {
+		/* A keep-alive client's next request, after SIGTERM. */
+		r->close = 1;
+		return answer_early(f, r, 503, "weir.shutting_down",
+		    SHUTDOWN_MESSAGE);
+	}
 	if (f->conns > f->cfg->max_connections) {
 		r->close = 1;
 		c->retry_after_s = 1;
@@ -382,6 +424,20 @@ on_headers(struct front *f, struct req *r, const char *method,
 		if (errno == 0 && end != cl && n > f->cfg->max_body)
 			return answer_early(f, r, 413, "weir.body_too_large",
 			    "The request body is larger than max_body");
+		if (errno == 0 && end != cl && n > 0) {
+			if (over_budget(f, n)) {
+				/* Not read: close after the answer. */
+				r->close = 1;
+				c->retry_after_s = 1;
+				return answer_early(f, r, 503, "weir.busy",
+				    BUSY_MESSAGE);
+			}
+			/* Room for the whole body, held from now on. */
+			c->body.p = xmalloc((size_t)n);
+			c->body.cap = (size_t)n;
+			r->body_held = (size_t)n;
+			f->body_bytes += n;
+		}
 	}
 	return MHD_YES;
 }
@@ -390,13 +446,29 @@ static enum MHD_Result
 on_body(struct front *f, struct req *r, const char *data, size_t *size)
 {
 	struct call	*c = r->call;
+	size_t		 more;
 
 	if (!r->too_large && c->body.len + *size > f->cfg->max_body) {
 		/* Chunked and too long: read on, answer 413 at the end. */
 		r->too_large = 1;
+		release_body(f, r);
 		buf_free(&c->body);
 	}
-	if (!r->too_large)
+	if (!r->too_large && !r->busy &&
+	    c->body.len + *size > r->body_held) {
+		/* Chunked: held as it comes, within max_body_memory; past
+		 * it, read on and answer 503 at the end. */
+		more = c->body.len + *size - r->body_held;
+		if (over_budget(f, more)) {
+			r->busy = 1;
+			release_body(f, r);
+			buf_free(&c->body);
+		} else {
+			r->body_held += more;
+			f->body_bytes += more;
+		}
+	}
+	if (!r->too_large && !r->busy)
 		buf_append(&c->body, data, *size);
 	*size = 0;
 	return MHD_YES;
@@ -555,6 +627,10 @@ on_complete(struct front *f, struct req *r)
 	if (r->too_large)
 		return answer_early(f, r, 413, "weir.body_too_large",
 		    "The request body is larger than max_body");
+	if (r->busy) {
+		c->retry_after_s = 1;
+		return answer_early(f, r, 503, "weir.busy", BUSY_MESSAGE);
+	}
 	if (route_call(f->cfg, c, &err) == -1)
 		return answer_early(f, r, err.status, err.code, err.message);
 	if (tenant_identify(f->cfg, f->tenants, c, f->now_ms, &why) == -1)
@@ -748,6 +824,8 @@ send_answer(struct front *f, struct req *r)
 		return MHD_NO;
 	}
 	add_weir_headers(f, resp, c);
+	if (f->draining)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	answered(f, c, status, bytes_out);
@@ -771,6 +849,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	case RQ_NEW:
 		return on_headers(f, r, method, version);
 	case RQ_BODY:
+		if (f->shutdown) {
+			/*
+			 * The drain is over and the body still coming.
+			 * libmicrohttpd takes no answer in the middle of a
+			 * body (MHD_queue_response() fails there): close.
+			 */
+			log_info("closing a request still sending its body "
+			    "at the end of the drain");
+			r->state = RQ_ANSWERED;
+			f->pending--;
+			return MHD_NO;
+		}
 		if (*upload_size > 0)
 			return on_body(f, r, upload_data, upload_size);
 		return on_complete(f, r);
@@ -801,6 +891,9 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->uri = xstrdup(uri);
 	r->uri_at = uri;
 	r->conn = conn;
+	if ((r->anext = r->f->live) != NULL)
+		r->anext->aprev = r;
+	r->f->live = r;
 	return r;
 }
 
@@ -817,6 +910,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	unwatch(f, r);
+	release_body(f, r);
+	if (r->aprev != NULL)
+		r->aprev->anext = r->anext;
+	else
+		f->live = r->anext;
+	if (r->anext != NULL)
+		r->anext->aprev = r->aprev;
 	if (r->call != NULL) {
 		if ((r->state == RQ_QUEUED && !r->answer_ready) ||
 		    r->xfer_running) {
@@ -1073,8 +1173,26 @@ front_conn_limit(const struct config *cfg)
 void
 front_free(struct front *f)
 {
+	struct req	*r;
+
 	if (f == NULL)
 		return;
+	/*
+	 * libmicrohttpd 0.9.75 aborts the process if it is stopped with a
+	 * connection still suspended: at a hard stop, a streaming answer
+	 * waiting for bytes, or (never, after front_shutdown) a queued call.
+	 * Resumed and marked gone, they are closed like any other.
+	 */
+	for (r = f->live; r != NULL; r = r->anext) {
+		if (r->stream_wait) {
+			r->gone = 1;
+			stream_wake(f, r);
+		} else if (r->state == RQ_QUEUED && !r->answer_ready) {
+			/* its call goes back through on_completed */
+			r->gone = 1;
+			MHD_resume_connection(r->conn);
+		}
+	}
 	MHD_stop_daemon(f->d);	/* closes listen_fd */
 	close(f->watch_fd);
 	if (f->reserve_fd != -1)
@@ -1202,6 +1320,7 @@ front_quiesce(struct front *f)
 {
 	MHD_socket	 s;
 
+	f->draining = 1;
 	s = MHD_quiesce_daemon(f->d);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
@@ -1212,4 +1331,39 @@ uint64_t
 front_pending(const struct front *f)
 {
 	return f->pending;
+}
+
+int
+front_idle(const struct front *f)
+{
+	const struct req	*r;
+
+	for (r = f->live; r != NULL; r = r->anext)
+		if (r->state != RQ_NEW)
+			return 0;
+	return 1;
+}
+
+uint64_t
+front_body_bytes(const struct front *f)
+{
+	return f->body_bytes;
+}
+
+void
+front_shutdown(struct front *f, uint64_t now_ms)
+{
+	struct req	*r;
+
+	f->now_ms = now_ms;
+	f->shutdown = 1;
+	for (r = f->live; r != NULL; r = r->anext) {
+		if (r->state != RQ_QUEUED || r->answer_ready)
+			continue;
+		/* Queued or out upstream: take the call back, answer it. */
+		f->abandon(r->call, f->abandon_arg);
+		call_set_error(r->call, 503, "weir.shutting_down",
+		    SHUTDOWN_MESSAGE);
+		front_answer(f, r->call, now_ms);
+	}
 }

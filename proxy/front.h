@@ -59,9 +59,25 @@ void		 front_set_drained(struct front *, front_abandon_cb);
 void		 front_stream(struct front *, struct call *, uint64_t now_ms);
 /* Answer the call's client (upstream answer or call's error). */
 void		 front_answer(struct front *, struct call *, uint64_t now_ms);
-/* Stop accepting new connections (draining). */
+/* Stop accepting new connections (draining); from now on every answer
+ * closes its connection and a new request on a kept-alive one is answered
+ * 503 weir.shutting_down. */
 void		 front_quiesce(struct front *);
+/*
+ * The end of a drain: every call still queued or out upstream is taken
+ * back through the abandon callback and answered 503 weir.shutting_down
+ * (with Connection: close).  A request still sending its body is closed
+ * when libmicrohttpd next hands weir some of it, since libmicrohttpd
+ * takes no answer in the middle of a body.  front_free() cuts whatever
+ * is left.
+ */
+void		 front_shutdown(struct front *, uint64_t now_ms);
 /* Requests accepted and not yet answered. */
 uint64_t	 front_pending(const struct front *);
+/* 1 when no request is under way: all answers written (a request whose
+ * head is still coming does not count). */
+int		 front_idle(const struct front *);
+/* Bytes of request bodies held (or reserved) now, all calls together. */
+uint64_t	 front_body_bytes(const struct front *);
 
 #endif

@@ -46,6 +46,13 @@ struct weir {
 	char *const		*argv;
 };
 
+/*
+ * After drain_timeout, how long the loop runs on to write the last answers
+ * before it stops whatever is left: a stop takes at most drain_timeout
+ * plus this, whatever clients and upstreams do.
+ */
+#define STOP_GRACE_MS	1000
+
 static int		 sigpipe_fds[2] = { -1, -1 };
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -374,6 +381,7 @@ update_view(struct weir *w)
 	w->view.now_ms = w->now_ms;
 	w->view.wall_ms = wall_ms();
 	w->view.pending = front_pending(w->front);
+	w->view.body_bytes = front_body_bytes(w->front);
 }
 
 static int
@@ -381,7 +389,7 @@ run(struct weir *w)
 {
 	struct curl_waitfd	 fds[5];
 	unsigned		 nfds;
-	uint64_t		 due, drain_until = 0;
+	uint64_t		 due, drain_until = 0, end;
 	long			 timeout, t;
 	int			 stopping = 0;
 
@@ -402,11 +410,24 @@ run(struct weir *w)
 			    (unsigned long long)w->cfg->drain_timeout_ms);
 		}
 		if (stopping) {
-			if (w->now_ms >= drain_until)
+			if (w->now_ms >= drain_until) {
 				answer_leftovers(w);
+				front_shutdown(w->front, w->now_ms);
+				/* Resumed connections answer now, not after
+				 * the next wake. */
+				front_run(w->front, w->now_ms);
+			}
 			if (front_pending(w->front) == 0 &&
-			    upstream_active(w->up) == 0)
+			    upstream_active(w->up) == 0 &&
+			    front_idle(w->front))
 				break;
+			if (w->now_ms >= drain_until + STOP_GRACE_MS) {
+				log_warnx("stopping: closing what is left, "
+				    "%llu requests not answered",
+				    (unsigned long long)
+				    front_pending(w->front));
+				break;
+			}
 		}
 
 		timeout = 1000;
@@ -420,9 +441,10 @@ run(struct weir *w)
 		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
 			timeout = (long)(due - w->now_ms);
 		if (stopping) {
-			/* Past the deadline the loop only finishes answers. */
-			t = drain_until > w->now_ms ?
-			    (long)(drain_until - w->now_ms) : 0;
+			/* Wake at the drain's end, then at the stop's. */
+			end = w->now_ms < drain_until ? drain_until :
+			    drain_until + STOP_GRACE_MS;
+			t = end > w->now_ms ? (long)(end - w->now_ms) : 0;
 			if (t < timeout)
 				timeout = t;
 		}
@@ -458,7 +480,8 @@ run(struct weir *w)
 		w->now_ms = clock_ms();
 		front_run(w->front, w->now_ms);
 		upstream_perform(w->up);
-		dispatch(w);
+		if (!stopping || w->now_ms < drain_until)
+			dispatch(w);	/* past the drain, nothing goes out */
 		/* Send what was just dispatched now, not after another poll;
 		 * and resumed connections answer on this pass. */
 		upstream_perform(w->up);

@@ -306,7 +306,8 @@ metrics_render(const struct metrics *m, const struct sched *s,
 		r->score += m->v[i]->busy;
 	}
 	sched_foreach(s, now_ms, add_sched_row, &rs);
-	qsort(rs.v, rs.n, sizeof(*rs.v), by_score);
+	if (rs.n > 0)	/* no tenants yet: rs.v is NULL */
+		qsort(rs.v, rs.n, sizeof(*rs.v), by_score);
 
 	/* Everything past the first label_tenants goes to "other". */
 	memset(&other, 0, sizeof(other));

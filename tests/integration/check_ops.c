@@ -1139,7 +1139,7 @@ START_TEST(sigterm_drains_queued_calls)
 	struct h_resp	 r;
 	char		 code[64], msg[256];
 	uint64_t	 t_term, t_exit, end;
-	int		 i, n200 = 0, n503 = 0, e, status;
+	int		 i, n200 = 0, n503 = 0, nsent503 = 0, e, status;
 
 	start(fake_echo, NULL, NULL, env);
 	get(aport, "/healthz", &r);
@@ -1208,14 +1208,19 @@ START_TEST(sigterm_drains_queued_calls)
 		    c[i].r.body_len, "message", msg, sizeof(msg)), 3);
 		ck_assert_str_eq(h_resp_header(&c[i].r, "Content-Type"),
 		    "application/json");
+		if (strcmp(h_resp_header(&c[i].r, "X-Weir-Attempts"),
+		    "0") != 0)
+			nsent503++;
 	}
 	callers_free(c, NDRAIN);
 	/* at 1/s: the first before SIGTERM, one or two in the 2 s drain */
 	ck_assert_msg(n200 >= 2 && n200 <= 4 && n503 >= NDRAIN - 4 &&
 	    n200 + n503 == NDRAIN,
 	    "%d answered 200, %d 503", n200, n503);
-	/* the 503s were never sent upstream */
-	ck_assert_uint_eq(fake_nreqs(api), (size_t)n200);
+	/* The 503s were never sent upstream, but for one out there at the
+	 * drain's end (its transfer cancelled, X-Weir-Attempts 1). */
+	ck_assert_int_le(nsent503, 1);
+	ck_assert_uint_eq(fake_nreqs(api), (size_t)(n200 + nsent503));
 }
 END_TEST
 
