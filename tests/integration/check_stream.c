@@ -589,6 +589,38 @@ START_TEST(a_drain_lets_a_streaming_answer_finish)
 }
 END_TEST
 
+/*
+ * A stop whose drain ends while a streaming answer waits for an upstream
+ * that stalled: weir still exits within drain_timeout + 1 s, cleanly
+ * (libmicrohttpd 0.9.75 aborts when stopped with a connection still
+ * suspended, as a streaming reader waiting for bytes is).
+ */
+START_TEST(a_stop_cuts_a_stream_stalled_upstream_within_the_drain)
+{
+	static const char *const env[] = { "WEIR_DRAIN_TIMEOUT=1s", NULL };
+	struct rc	 c;
+	uint64_t	 t0, took;
+
+	sc.len = 64 * MiB;
+	sc.stall_at = 3 * MiB;
+	start(env);
+	rc_get(&c, "/api/v2/big", "stalled-at-stop");
+	rc_head(&c);
+	ck_assert_int_eq(c.status, 200);
+	rc_body(&c, 3 * MiB, 0);
+	t0 = h_mono_ms();
+	ck_assert_int_eq(kill(W.pid, SIGTERM), 0);
+	ck_assert_int_ne(h_wait_exit(&W, 10000), -1);
+	took = h_mono_ms() - t0;
+	ck_assert_msg(WIFEXITED(W.status) && WEXITSTATUS(W.status) == 0,
+	    "weir did not exit cleanly: status %d", W.status);
+	/* drain_timeout + 1 s, and a margin for a loaded machine */
+	ck_assert_msg(took < 1000 + 1000 + 1500, "took %llu ms",
+	    (unsigned long long)took);
+	close(c.fd);
+}
+END_TEST
+
 static Suite *
 stream_suite(void)
 {
@@ -610,6 +642,7 @@ stream_suite(void)
 	    a_429_with_a_huge_body_is_absorbed_then_the_large_200_streams);
 	tcase_add_test(tc, a_large_answer_without_a_length_streams_chunked);
 	tcase_add_test(tc, a_drain_lets_a_streaming_answer_finish);
+	tcase_add_test(tc, a_stop_cuts_a_stream_stalled_upstream_within_the_drain);
 	suite_add_tcase(s, tc);
 	return s;
 }
