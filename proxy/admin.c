@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "admin.h"
+#include "error.h"
 #include "call.h"
 #include "log.h"
 #include "metrics.h"
@@ -310,9 +311,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if ((c = conn_of(conn)) != NULL)
 		disarm(a, c);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		buf_printf(&b, "{\"message\":\"the admin endpoints answer GET "
-		    "only\",\"code\":\"weir.method_not_allowed\","
-		    "\"status\":405}\n");
+		error_json(&b, WERR_ADMIN_METHOD, NULL, NULL);
 		return reply(conn, 405, "application/json", &b);
 	}
 	if (strcmp(url, "/healthz") == 0) {
@@ -335,9 +334,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		buf_append(&b, admin_page_html, strlen(admin_page_html));
 		return reply(conn, 200, "text/html; charset=utf-8", &b);
 	}
-	buf_printf(&b, "{\"message\":\"no such admin endpoint; try /healthz, "
-	    "/metrics, /status or /\",\"code\":\"weir.not_found\","
-	    "\"status\":404}\n");
+	error_json(&b, WERR_ADMIN_NOT_FOUND, NULL, NULL);
 	return reply(conn, 404, "application/json", &b);
 }
 

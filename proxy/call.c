@@ -85,13 +85,11 @@ call_reset_response(struct call *c)
 }
 
 void
-call_set_error(struct call *c, int status, const char *code,
-    const char *message)
+call_set_error(struct call *c, enum weir_err err, const char *message)
 {
-	c->err_status = status;
-	c->err_code = code;
+	c->err = err;
 	free(c->err_message);
-	c->err_message = xstrdup(message);
+	c->err_message = message != NULL ? xstrdup(message) : NULL;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "hdr.h"
 
 enum upstream_kind {
@@ -92,12 +93,13 @@ struct call {
 	char			 xfer_errmsg[256];
 
 	/*
-	 * What the client is answered.  When err_status is non-zero weir
-	 * answers with its own JSON error instead of the upstream's answer.
+	 * weir's own error about the call (error.h), WERR_NONE if none.
+	 * The client is answered with it instead of the upstream's answer,
+	 * unless that answer had started (a stream cut short): then it is
+	 * for the access line only.
 	 */
-	int			 err_status;
-	const char		*err_code;	/* "weir.upstream_unreachable" */
-	char			*err_message;
+	enum weir_err		 err;
+	char			*err_message;	/* NULL: the table's */
 
 	/* owner links */
 	void			*front;		/* front's per-request state */
@@ -109,8 +111,9 @@ struct call {
 struct call	*call_new(const char *method, const char *target);
 /* Drop what the last attempt brought back, before a retry. */
 void		 call_reset_response(struct call *);
-/* Make the answer weir's own error (message is copied). */
-void		 call_set_error(struct call *, int status, const char *code,
+/* Make the answer weir's own error; message (copied) says more than the
+ * table's, or is NULL. */
+void		 call_set_error(struct call *, enum weir_err,
 		    const char *message);
 void		 call_free(struct call *);
 

@@ -29,6 +29,7 @@
 
 #include <microhttpd.h>
 
+#include "error.h"
 #include "front.h"
 #include "http.h"
 #include "log.h"
@@ -36,7 +37,7 @@
 #include "mhd.h"
 #include "reqid.h"
 #include "route.h"
-#include "tenant.h"
+#include "loop.h"
 #include "xmalloc.h"
 
 enum req_state {
@@ -76,15 +77,13 @@ struct req {
 
 struct front {
 	const struct config	*cfg;
-	struct sched		*sched;
-	const struct tenant_map	*tenants;
-	front_abandon_cb	 abandon;
-	front_abandon_cb	 drained;
-	void			*abandon_arg;
+	const struct loop_time	*clock;		/* the loop's */
+	struct loop		*loop;
+	struct front_hooks	 hooks;		/* into the call's life */
+	void			*hooks_arg;
 	struct metrics		*metrics;
 	struct MHD_Daemon	*d;
 	char			 addr[INET6_ADDRSTRLEN + 8];
-	uint64_t		 now_ms;
 	uint64_t		 pending;	/* requests not yet answered */
 	/*
 	 * MHD does not look at a suspended connection, so a client that hangs
@@ -113,6 +112,7 @@ struct front {
 	int			 reserve_fd;	/* /dev/null, or -1 */
 	uint64_t		 conn_limit;	/* libmicrohttpd's */
 	int			 out_of_fds;	/* libmicrohttpd said so */
+	int			 shedding;	/* listen_fd is in the loop */
 	/*
 	 * Request bodies are buffered whole (a call retried after a 429 sends
 	 * its body again), so they are what a crowd of calls costs: their sum
@@ -143,51 +143,29 @@ struct front {
 
 /* Connections shed() refuses per loop pass; the rest wait for the next. */
 #define SHED_BATCH	64
-#define BUSY_MESSAGE	"Request bodies held by weir have reached " \
-			"max_body_memory; retry shortly"
-#define SHUTDOWN_MESSAGE "weir is shutting down; retry the request"
 
 static void	stream_wake(struct front *, struct req *);
 
 static void
-http_date(char *out, size_t len)
+http_date(const struct front *f, char *out, size_t len)
 {
-	time_t		 t = time(NULL);
+	time_t		 t = (time_t)(f->clock->wall_ms / 1000);
 	struct tm	 tm;
 
 	gmtime_r(&t, &tm);
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* Weir's own error body, in Genesys' error shape, appended to b. */
-static void
-error_json(struct buf *b, const char *reqid, int status, const char *code,
-    const char *message)
-{
-	char	 num[16];
-
-	buf_append(b, "{\"message\":\"", 12);
-	json_escape(b, message, strlen(message));
-	buf_append(b, "\",\"code\":\"", 10);
-	json_escape(b, code, strlen(code));
-	snprintf(num, sizeof(num), "%d", status);
-	buf_append(b, "\",\"status\":", 11);
-	buf_append(b, num, strlen(num));
-	buf_append(b, ",\"contextId\":\"", 14);
-	json_escape(b, reqid, strlen(reqid));
-	buf_append(b, "\",\"details\":[],\"errors\":[]}", 27);
-}
-
-/* Weir's own error as a response. */
+/* The call's error (error.h) as weir's JSON answer. */
 static struct MHD_Response *
-error_response(const char *reqid, int status, const char *code,
-    const char *message, size_t *bytes_out)
+error_response(const struct front *f, const struct call *c,
+    size_t *bytes_out)
 {
 	struct MHD_Response	*resp;
 	struct buf		 b = { 0 };
 	char			 date[64];
 
-	error_json(&b, reqid, status, code, message);
+	error_json(&b, c->err, c->err_message, c->reqid);
 	*bytes_out = b.len;
 	resp = MHD_create_response_from_buffer_with_free_callback(b.len, b.p,
 	    free);
@@ -195,7 +173,7 @@ error_response(const char *reqid, int status, const char *code,
 		buf_free(&b);
 		return NULL;
 	}
-	http_date(date, sizeof(date));
+	http_date(f, date, sizeof(date));
 	MHD_add_response_header(resp, "Date", date);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return resp;
@@ -237,7 +215,7 @@ collect_header(void *arg, enum MHD_ValueKind kind, const char *key,
 static void
 answered(struct front *f, const struct call *c, int status, size_t bytes)
 {
-	log_access(c, status, bytes, f->now_ms);
+	log_access(c, status, bytes, f->clock->mono_ms);
 	if (f->metrics != NULL)
 		metrics_answered(f->metrics, c, status);
 }
@@ -263,9 +241,10 @@ add_weir_headers(struct front *f, struct MHD_Response *resp,
 	}
 }
 
-/* Queue a weir error for a request that never reached sched. */
+/* Queue weir's error e for a request that never reached sched; message
+ * says more than the table's, or is NULL. */
 static enum MHD_Result
-answer_early(struct front *f, struct req *r, int status, const char *code,
+answer_early(struct front *f, struct req *r, enum weir_err e,
     const char *message)
 {
 	struct MHD_Response	*resp;
@@ -276,78 +255,20 @@ answer_early(struct front *f, struct req *r, int status, const char *code,
 	/* A call refused before routing still gets its id. */
 	if (route_request_id(f->cfg, c) == -1)
 		strcpy(c->reqid, "-");
-	call_set_error(c, status, code, message);
-	resp = error_response(c->reqid, status, code, message, &bytes_out);
+	if (c->err != e || message != NULL)
+		call_set_error(c, e, message);
+	resp = error_response(f, c, &bytes_out);
 	if (resp == NULL)
 		return MHD_NO;
 	add_weir_headers(f, resp, c);
 	if (r->close || f->draining)
 		MHD_add_response_header(resp, "Connection", "close");
-	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	ret = MHD_queue_response(r->conn, (unsigned)error_status(e), resp);
 	MHD_destroy_response(resp);
 	r->state = RQ_ANSWERED;
 	f->pending--;
-	answered(f, c, status, bytes_out);
+	answered(f, c, error_status(e), bytes_out);
 	return ret;
-}
-
-/*
- * What libmicrohttpd lets through but a proxy must not: oversized heads,
- * framing a front and a back end could read differently (the request
- * smuggling shapes), transfer codings weir cannot decode, and HTTP/1.1
- * without Host.  Returns 0, or -1 with the answer in *status etc.
- */
-static int
-check_head(const struct front *f, const struct call *c, const char *version,
-    int *status, const char **code, const char **message)
-{
-	const char	*cl = NULL, *te = NULL;
-	size_t		 i, size = strlen(c->method) + strlen(c->target) + 12;
-	int		 nte = 0;
-
-	for (i = 0; i < c->in_hdrs.n; i++) {
-		const struct hdr *h = &c->in_hdrs.v[i];
-
-		size += strlen(h->name) + strlen(h->value) + 4;
-		if (strcasecmp(h->name, "Content-Length") == 0) {
-			if (cl != NULL && strcmp(cl, h->value) != 0) {
-				*status = 400;
-				*code = "weir.bad_request";
-				*message = "Conflicting Content-Length fields";
-				return -1;
-			}
-			cl = h->value;
-		} else if (strcasecmp(h->name, "Transfer-Encoding") == 0) {
-			te = h->value;
-			nte++;
-		}
-	}
-	if (size > f->cfg->max_header_size) {
-		*status = 431;
-		*code = "weir.headers_too_large";
-		*message = "The request head is larger than max_header_size";
-		return -1;
-	}
-	if (te != NULL && cl != NULL) {
-		*status = 400;
-		*code = "weir.bad_request";
-		*message = "Content-Length and Transfer-Encoding together";
-		return -1;
-	}
-	if (te != NULL && (nte > 1 || strcasecmp(te, "chunked") != 0)) {
-		*status = 501;
-		*code = "weir.unsupported_transfer_encoding";
-		*message = "Only Transfer-Encoding: chunked is supported";
-		return -1;
-	}
-	if (strcmp(version, "HTTP/1.1") == 0 &&
-	    hdrs_get(&c->in_hdrs, "Host") == NULL) {
-		*status = 400;
-		*code = "weir.bad_request";
-		*message = "HTTP/1.1 requests need a Host field";
-		return -1;
-	}
-	return 0;
 }
 
 /* Would n more bytes of bodies pass max_body_memory (0: no limit)? */
@@ -372,14 +293,14 @@ on_headers(struct front *f, struct req *r, const char *method,
 {
 	struct call	*c;
 	struct collect	 col;
-	const char	*cl, *code, *message;
+	const char	*cl, *message;
 	char		*end;
 	unsigned long long n;
-	int		 status;
+	enum weir_err	 e;
 
 	c = r->call = call_new(method, r->uri);
 	c->front = r;
-	c->arrival_ms = f->now_ms;
+	c->arrival_ms = f->clock->mono_ms;
 	memset(&col, 0, sizeof(col));
 	col.h = &c->in_hdrs;
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
@@ -399,38 +320,35 @@ on_headers(struct front *f, struct req *r, const char *method,
 	    strlen(r->uri), version)) != NULL ||
 	    (message = col.bad) != NULL) {
 		r->close = 1;
-		return answer_early(f, r, 400, "weir.bad_request", message);
+		return answer_early(f, r, WERR_BAD_REQUEST, message);
 	}
-	if (check_head(f, c, version, &status, &code, &message) == -1) {
+	if ((e = http_check_framing(c->method, c->target, &c->in_hdrs,
+	    version, f->cfg->max_header_size, &message)) != WERR_NONE) {
 		r->close = 1;
-		return answer_early(f, r, status, code, message);
+		return answer_early(f, r, e, message);
 	}
 	if (f->draining) {
 		/* A keep-alive client's next request, after SIGTERM. */
 		r->close = 1;
-		return answer_early(f, r, 503, "weir.shutting_down",
-		    SHUTDOWN_MESSAGE);
+		return answer_early(f, r, WERR_SHUTTING_DOWN, NULL);
 	}
 	if (f->conns > f->cfg->max_connections) {
 		r->close = 1;
 		c->retry_after_s = 1;
-		return answer_early(f, r, 503, "weir.too_many_connections",
-		    "weir has max_connections client connections open");
+		return answer_early(f, r, WERR_TOO_MANY_CONNECTIONS, NULL);
 	}
 	if (cl != NULL) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
 		/* MHD already refused a malformed Content-Length. */
 		if (errno == 0 && end != cl && n > f->cfg->max_body)
-			return answer_early(f, r, 413, "weir.body_too_large",
-			    "The request body is larger than max_body");
+			return answer_early(f, r, WERR_BODY_TOO_LARGE, NULL);
 		if (errno == 0 && end != cl && n > 0) {
 			if (over_budget(f, n)) {
 				/* Not read: close after the answer. */
 				r->close = 1;
 				c->retry_after_s = 1;
-				return answer_early(f, r, 503, "weir.busy",
-				    BUSY_MESSAGE);
+				return answer_early(f, r, WERR_BUSY, NULL);
 			}
 			/* Room for the whole body, held from now on. */
 			c->body.p = xmalloc((size_t)n);
@@ -514,7 +432,7 @@ unlist(struct front *f, struct req *r)
 static void
 enlist(struct front *f, struct req *r)
 {
-	r->suspended_ms = f->now_ms;
+	r->suspended_ms = f->clock->mono_ms;
 	r->wprev = f->wtail;
 	r->wnext = NULL;
 	if (f->wtail != NULL)
@@ -531,11 +449,11 @@ sweep(struct front *f)
 {
 	struct req	*r;
 
-	if (f->now_ms < f->next_sweep_ms)
+	if (f->clock->mono_ms < f->next_sweep_ms)
 		return;
-	f->next_sweep_ms = f->now_ms + WATCH_AFTER_MS / 2;
+	f->next_sweep_ms = f->clock->mono_ms + WATCH_AFTER_MS / 2;
 	while ((r = f->whead) != NULL &&
-	    r->suspended_ms + WATCH_AFTER_MS <= f->now_ms) {
+	    r->suspended_ms + WATCH_AFTER_MS <= f->clock->mono_ms) {
 		unlist(f, r);
 		watch(f, r);
 	}
@@ -579,8 +497,8 @@ check_hangups(struct front *f)
 			if (r->answer_ready)
 				continue;
 			r->gone = 1;
-			f->abandon(r->call, f->abandon_arg);
-			r->call->done_ms = f->now_ms;
+			f->hooks.abandon(r->call, f->hooks_arg);
+			r->call->done_ms = f->clock->mono_ms;
 			answered(f, r->call, 499, 0);
 			r->answer_ready = 1;
 			MHD_resume_connection(r->conn);
@@ -590,62 +508,22 @@ check_hangups(struct front *f)
 	}
 }
 
-/*
- * The call's deadline: max_wait after arrival, or what X-Weir-Max-Wait
- * asks for (seconds, fractions allowed), capped at max_wait_cap.
- */
-static int
-max_wait(const struct config *cfg, const struct call *c, uint64_t *ms)
-{
-	const char	*v;
-	char		*end;
-	double		 secs;
-
-	*ms = cfg->max_wait_ms;
-	if ((v = hdrs_get(&c->in_hdrs, "X-Weir-Max-Wait")) == NULL)
-		return 0;
-	errno = 0;
-	secs = strtod(v, &end);
-	if (errno != 0 || end == v || *end != '\0' || !(secs >= 0) ||
-	    secs > 1e7)
-		return -1;
-	*ms = (uint64_t)(secs * 1000.0);
-	if (*ms > cfg->max_wait_cap_ms)
-		*ms = cfg->max_wait_cap_ms;
-	return 0;
-}
-
-/* The whole request is in: route it and queue it. */
+/* The whole request is in: hand it to the call's life. */
 static enum MHD_Result
 on_complete(struct front *f, struct req *r)
 {
-	struct call		*c = r->call;
-	struct route_error	 err;
-	const char		*why = NULL, *code = NULL;
-	uint64_t		 wait_ms;
+	struct call	*c = r->call;
+	enum weir_err	 e;
 
 	if (r->too_large)
-		return answer_early(f, r, 413, "weir.body_too_large",
-		    "The request body is larger than max_body");
+		return answer_early(f, r, WERR_BODY_TOO_LARGE, NULL);
 	if (r->busy) {
 		c->retry_after_s = 1;
-		return answer_early(f, r, 503, "weir.busy", BUSY_MESSAGE);
+		return answer_early(f, r, WERR_BUSY, NULL);
 	}
-	if (route_call(f->cfg, c, &err) == -1)
-		return answer_early(f, r, err.status, err.code, err.message);
-	if (tenant_identify(f->cfg, f->tenants, c, f->now_ms, &why) == -1)
-		return answer_early(f, r, 400, "weir.bad_tenant", why);
-	if (max_wait(f->cfg, c, &wait_ms) == -1)
-		return answer_early(f, r, 400, "weir.bad_max_wait",
-		    "X-Weir-Max-Wait must be a number of seconds");
-	c->deadline_ms = c->arrival_ms + wait_ms;
-	if (sched_submit(f->sched, c, f->now_ms, &code) == -1) {
-		c->retry_after_s = 1;
-		return answer_early(f, r, 503, code,
-		    strcmp(code, "weir.queue_full") == 0 ?
-		    "Too many calls are waiting for this tenant (max_queue)" :
-		    "Too many tenants are active (max_tenants)");
-	}
+	/* The call's life goes on in proxy.c, or ends here with its error. */
+	if ((e = f->hooks.arrive(c, f->hooks_arg)) != WERR_NONE)
+		return answer_early(f, r, e, NULL);
 	r->state = RQ_QUEUED;
 	MHD_suspend_connection(r->conn);
 	enlist(f, r);
@@ -737,7 +615,7 @@ stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			c->resp_off = b->len = 0;
 		r->sent += n;
 		if (r->xfer_running)
-			f->drained(c, f->abandon_arg);
+			f->hooks.drained(c, f->hooks_arg);
 		return (ssize_t)n;
 	}
 	if (!r->xfer_running)
@@ -791,8 +669,8 @@ stream_end(struct front *f, struct req *r,
 {
 	struct call	*c = r->call;
 
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && c->err_code == NULL)
-		c->err_code = "weir.client_gone";
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && c->err == WERR_NONE)
+		call_set_error(c, WERR_CLIENT_GONE, NULL);
 	f->pending--;
 	answered(f, c, c->status, (size_t)r->sent);
 }
@@ -807,10 +685,9 @@ send_answer(struct front *f, struct req *r)
 	int			 status;
 	enum MHD_Result		 ret;
 
-	if (c->err_status != 0) {
-		status = c->err_status;
-		resp = error_response(c->reqid, status, c->err_code,
-		    c->err_message, &bytes_out);
+	if (c->err != WERR_NONE) {
+		status = error_status(c->err);
+		resp = error_response(f, c, &bytes_out);
 	} else if (r->xfer_running)
 		return stream_answer(f, r);
 	else {
@@ -921,7 +798,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		if ((r->state == RQ_QUEUED && !r->answer_ready) ||
 		    r->xfer_running) {
 			/* Client gone while its call is out: take it back. */
-			f->abandon(r->call, f->abandon_arg);
+			f->hooks.abandon(r->call, f->hooks_arg);
 			r->xfer_running = 0;
 		}
 		if (r->streamed)
@@ -941,12 +818,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 /* A warning at most once a second: a flood must not flood the log.
  * *last is when this kind of warning was last written. */
-static time_t	 warned_conns, warned_fds;
+static uint64_t	 warned_conns, warned_fds;
 
 static void
-log_limited(time_t *last, const char *msg)
+log_limited(const struct front *f, uint64_t *last, const char *msg)
 {
-	time_t		 now = time(NULL);
+	uint64_t	 now = f->clock->mono_ms / 1000 + 1;
 
 	if (now == *last)
 		return;
@@ -965,7 +842,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	(void)socket_ctx;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		if (++f->conns == f->cfg->max_connections + 1)
-			log_limited(&warned_conns, "more than max_connections "
+			log_limited(f, &warned_conns, "more than max_connections "
 			    "client connections: answering 503 and closing");
 	} else {
 		if (f->conns > 0)
@@ -991,7 +868,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		/* accept() failed with EMFILE or the like: until a connection
 		 * closes, libmicrohttpd accepts nothing and shed() answers */
 		f->out_of_fds = 1;
-		log_limited(&warned_fds, "out of file descriptors: answering "
+		log_limited(f, &warned_fds, "out of file descriptors: answering "
 		    "503 to new connections until some close (raise "
 		    "RLIMIT_NOFILE or lower max_connections)");
 	} else if (strstr(msg, "connection limit") != NULL ||
@@ -1000,9 +877,18 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 		snprintf(line, sizeof(line), "libmicrohttpd: %s "
 		    "(max_connections + %d)", msg, CONN_SLACK);
-		log_limited(&warned_conns, line);
+		log_limited(f, &warned_conns, line);
 	} else
 		log_debug("libmicrohttpd: %s", msg);
+}
+
+/* loop_fd_cb: a descriptor of front's is ready; its pass does the work. */
+static void
+wake(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
 }
 
 /* Is libmicrohttpd leaving new clients in the listen backlog? */
@@ -1024,7 +910,6 @@ refuse(struct front *f, int fd)
 {
 	struct buf	 body = { 0 }, head = { 0 };
 	char		 reqid[REQID_MAX], date[64], junk[4096];
-	const char	*message;
 	size_t		 drained = 0;
 	ssize_t		 n;
 
@@ -1033,11 +918,9 @@ refuse(struct front *f, int fd)
 		drained += (size_t)n;
 	if (reqid_new(reqid, sizeof(reqid)) == -1)
 		strcpy(reqid, "-");
-	message = f->out_of_fds ?
-	    "weir is out of file descriptors; retry the request" :
-	    "weir has max_connections client connections open";
-	error_json(&body, reqid, 503, "weir.too_many_connections", message);
-	http_date(date, sizeof(date));
+	error_json(&body, f->out_of_fds ? WERR_OUT_OF_DESCRIPTORS :
+	    WERR_TOO_MANY_CONNECTIONS, NULL, reqid);
+	http_date(f, date, sizeof(date));
 	buf_printf(&head, "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Date: %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n%s: %s\r\nRetry-After: 1\r\n"
@@ -1077,10 +960,10 @@ shed(struct front *f)
 		}
 		if (fd != -1) {
 			if (f->out_of_fds)
-				log_limited(&warned_fds, "out of file "
+				log_limited(f, &warned_fds, "out of file "
 				    "descriptors: answering 503 and closing");
 			else
-				log_limited(&warned_conns, "more than "
+				log_limited(f, &warned_conns, "more than "
 				    "max_connections client connections: "
 				    "answering 503 and closing");
 			refuse(f, fd);
@@ -1095,8 +978,8 @@ shed(struct front *f)
 }
 
 struct front *
-front_new(const struct config *cfg, struct sched *sched,
-    const struct tenant_map *tenants, front_abandon_cb abandon, void *arg)
+front_new(const struct config *cfg, struct loop *loop,
+    const struct front_hooks *hooks, void *arg)
 {
 	struct front	*f;
 	unsigned int	 flags;
@@ -1109,10 +992,10 @@ front_new(const struct config *cfg, struct sched *sched,
 		return NULL;
 	}
 	f->cfg = cfg;
-	f->sched = sched;
-	f->tenants = tenants;
-	f->abandon = abandon;
-	f->abandon_arg = arg;
+	f->loop = loop;
+	f->clock = loop_time(loop);
+	f->hooks = *hooks;
+	f->hooks_arg = arg;
 	f->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	f->conn_limit = front_conn_limit(cfg);
 	f->listen_fd = mhd_listen((const struct sockaddr *)&cfg->listen,
@@ -1155,6 +1038,13 @@ front_new(const struct config *cfg, struct sched *sched,
 		goto fail;
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
+	/* Readiness only wakes the loop: front's pass does the work. */
+	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, wake, f) == -1 ||
+	    loop_add_fd(loop, f->watch_fd, LOOP_READ, wake, f) == -1) {
+		log_error("too many descriptors for the loop");
+		MHD_stop_daemon(f->d);
+		goto fail;
+	}
 	return f;
  fail:
 	if (f->reserve_fd != -1)
@@ -1218,32 +1108,16 @@ front_address(const struct front *f)
 	return f->addr;
 }
 
-int
-front_fd(const struct front *f)
-{
-	return mhd_epoll_fd(f->d);
-}
-
-int
-front_watch_fd(const struct front *f)
-{
-	return f->watch_fd;
-}
-
-int
-front_shed_fd(const struct front *f)
-{
-	return saturated(f) ? f->listen_fd : -1;
-}
-
 long
-front_timeout(struct front *f)
+front_timeout(void *arg)
 {
-	long	 ms = mhd_timeout(f->d);
+	struct front	*f = arg;
+	long		 ms = mhd_timeout(f->d);
+	uint64_t	 now = f->clock->mono_ms;
 
 	if (f->whead != NULL) {
 		uint64_t due = f->whead->suspended_ms + WATCH_AFTER_MS;
-		long sweep = due > f->now_ms ? (long)(due - f->now_ms) : 0;
+		long sweep = due > now ? (long)(due - now) : 0;
 
 		if (ms == -1 || sweep < ms)
 			ms = sweep;
@@ -1252,20 +1126,23 @@ front_timeout(struct front *f)
 }
 
 void
-front_run(struct front *f, uint64_t now_ms)
+front_run(void *arg)
 {
-	f->now_ms = now_ms;
+	struct front	*f = arg;
+
 	sweep(f);
 	check_hangups(f);
 	MHD_run(f->d);
 	if (saturated(f))
 		shed(f);
-}
-
-void
-front_set_drained(struct front *f, front_abandon_cb drained)
-{
-	f->drained = drained;
+	/* The listening socket wakes the loop while shed() answers it. */
+	if (saturated(f) != f->shedding) {
+		f->shedding = saturated(f);
+		if (f->shedding)
+			loop_add_fd(f->loop, f->listen_fd, LOOP_READ, wake, f);
+		else
+			loop_del_fd(f->loop, f->listen_fd);
+	}
 }
 
 /* Wake a streaming answer's reader suspended for want of bytes. */
@@ -1280,11 +1157,10 @@ stream_wake(struct front *f, struct req *r)
 }
 
 void
-front_stream(struct front *f, struct call *c, uint64_t now_ms)
+front_stream(struct front *f, struct call *c)
 {
 	struct req	*r = c->front;
 
-	f->now_ms = now_ms;
 	if (r->streaming) {
 		stream_wake(f, r);
 		return;
@@ -1297,12 +1173,11 @@ front_stream(struct front *f, struct call *c, uint64_t now_ms)
 }
 
 void
-front_answer(struct front *f, struct call *c, uint64_t now_ms)
+front_answer(struct front *f, struct call *c)
 {
 	struct req	*r = c->front;
 
-	f->now_ms = now_ms;
-	c->done_ms = now_ms;
+	c->done_ms = f->clock->mono_ms;
 	if (r->streaming) {
 		/* Resumed already: the body ends when the buffer is empty,
 		 * or at once if the transfer failed. */
@@ -1321,6 +1196,10 @@ front_quiesce(struct front *f)
 	MHD_socket	 s;
 
 	f->draining = 1;
+	if (f->shedding) {
+		loop_del_fd(f->loop, f->listen_fd);
+		f->shedding = 0;
+	}
 	s = MHD_quiesce_daemon(f->d);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
@@ -1351,19 +1230,17 @@ front_body_bytes(const struct front *f)
 }
 
 void
-front_shutdown(struct front *f, uint64_t now_ms)
+front_shutdown(struct front *f)
 {
 	struct req	*r;
 
-	f->now_ms = now_ms;
 	f->shutdown = 1;
 	for (r = f->live; r != NULL; r = r->anext) {
 		if (r->state != RQ_QUEUED || r->answer_ready)
 			continue;
 		/* Queued or out upstream: take the call back, answer it. */
-		f->abandon(r->call, f->abandon_arg);
-		call_set_error(r->call, 503, "weir.shutting_down",
-		    SHUTDOWN_MESSAGE);
-		front_answer(f, r->call, now_ms);
+		f->hooks.abandon(r->call, f->hooks_arg);
+		call_set_error(r->call, WERR_SHUTTING_DOWN, NULL);
+		front_answer(f, r->call);
 	}
 }

@@ -1,8 +1,11 @@
 /*
  * http.c - request head checks; see http.h.  Pure: memory only.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hdr.h"
 #include "http.h"
@@ -150,4 +153,63 @@ http_check_line_end(const char *value, size_t value_size, const char *next)
 	if ((uintptr_t)next == (uintptr_t)p + 1 && *p == '\0')
 		return NULL;				/* CRLF */
 	return cut;
+}
+
+enum weir_err
+http_check_framing(const char *method, const char *target,
+    const struct hdrs *h, const char *version, uint64_t max_header_size,
+    const char **message)
+{
+	const char	*cl = NULL, *te = NULL;
+	size_t		 i, size = strlen(method) + strlen(target) + 12;
+	int		 nte = 0;
+
+	for (i = 0; i < h->n; i++) {
+		size += strlen(h->v[i].name) + strlen(h->v[i].value) + 4;
+		if (strcasecmp(h->v[i].name, "Content-Length") == 0) {
+			if (cl != NULL && strcmp(cl, h->v[i].value) != 0) {
+				*message = "Conflicting Content-Length fields";
+				return WERR_BAD_REQUEST;
+			}
+			cl = h->v[i].value;
+		} else if (strcasecmp(h->v[i].name,
+		    "Transfer-Encoding") == 0) {
+			te = h->v[i].value;
+			nte++;
+		}
+	}
+	*message = NULL;
+	if (size > max_header_size)
+		return WERR_HEADERS_TOO_LARGE;
+	if (te != NULL && cl != NULL) {
+		*message = "Content-Length and Transfer-Encoding together";
+		return WERR_BAD_REQUEST;
+	}
+	if (te != NULL && (nte > 1 || strcasecmp(te, "chunked") != 0))
+		return WERR_UNSUPPORTED_TRANSFER_ENCODING;
+	if (strcmp(version, "HTTP/1.1") == 0 && hdrs_get(h, "Host") == NULL) {
+		*message = "HTTP/1.1 requests need a Host field";
+		return WERR_BAD_REQUEST;
+	}
+	return WERR_NONE;
+}
+
+int
+http_max_wait(const char *v, uint64_t def_ms, uint64_t cap_ms, uint64_t *ms)
+{
+	char	*end;
+	double	 secs;
+
+	*ms = def_ms;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	secs = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(secs >= 0) ||
+	    secs > 1e7)
+		return -1;
+	*ms = (uint64_t)(secs * 1000.0);
+	if (*ms > cap_ms)
+		*ms = cap_ms;
+	return 0;
 }

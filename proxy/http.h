@@ -10,6 +10,10 @@
 #define WEIR_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "hdr.h"
 
 /* The method: a token (RFC 9110 9.1). */
 const char	*http_check_method(const char *method);
@@ -77,5 +81,26 @@ const char	*http_check_fold(const char *name, size_t name_size,
  */
 const char	*http_check_line_end(const char *value, size_t value_size,
 		    const char *next);
+
+
+/*
+ * The framing of a whole head (the request smuggling shapes and what a
+ * proxy cannot pass on): no two different Content-Lengths, not
+ * Content-Length and Transfer-Encoding together, no transfer coding but
+ * chunked, Host with HTTP/1.1, and method, target and fields together
+ * within max_header_size.  WERR_NONE, or the error with a message for it
+ * in *message (static).
+ */
+enum weir_err	 http_check_framing(const char *method, const char *target,
+		    const struct hdrs *, const char *version,
+		    uint64_t max_header_size, const char **message);
+
+/*
+ * X-Weir-Max-Wait's value (seconds, fractions allowed; NULL: absent) into
+ * how long a call may wait: def_ms when absent, at most cap_ms.  0, or -1
+ * when it is not a number of seconds.
+ */
+int		 http_max_wait(const char *value, uint64_t def_ms,
+		    uint64_t cap_ms, uint64_t *ms);
 
 #endif

@@ -353,7 +353,8 @@ log_access(const struct call *c, int client_status, size_t bytes_out,
 	field_num(&b, "queued_ms", c->queued_ms);
 	if (c->throttled > 0)
 		field_num(&b, "throttled", c->throttled);
-	if (c->err_code != NULL)
-		field_str(&b, "error", c->err_code, strlen(c->err_code));
+	if (c->err != WERR_NONE)
+		field_str(&b, "error", error_code(c->err),
+		    strlen(error_code(c->err)));
 	line_end(&b);
 }

@@ -1,12 +1,13 @@
 /*
- * main.c - weir: command line, configuration, signals and the one loop.
+ * main.c - weir: command line, configuration, signals, the descriptor
+ * budget, reloads and stops, and the wiring of the one loop.
  *
- * One thread.  The loop sleeps in curl_multi_poll() over curl's sockets,
- * libmicrohttpd's epoll fd and a self-pipe for signals, waking at the
- * earliest of curl's timeout, MHD's timeout and the scheduler's next due
- * time.  After each wake: MHD_run(), curl_multi_perform() and finished
- * transfers, then dispatch of whatever the scheduler says is due.  Only
- * this file reads the clock.
+ * One thread.  The loop (loop.c) sleeps in curl_multi_poll() over curl's
+ * sockets and the descriptors registered with it (libmicrohttpd's epoll
+ * fds, front's hang-up watch, the signal pipe), waking at the earliest of
+ * curl's timeout, the sources' timeouts and its timers, and then runs the
+ * passes in the order they are added here.  A call's own story is in
+ * proxy.c.
  */
 #include <sys/resource.h>
 
@@ -25,14 +26,17 @@
 #include "config.h"
 #include "front.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
-#include "policy.h"
+#include "proxy.h"
 #include "sched.h"
 #include "tenant.h"
 #include "upstream.h"
 
 struct weir {
 	struct config		*cfg;
+	struct loop		*loop;
+	struct proxy		*proxy;
 	struct front		*front;
 	struct sched		*sched;
 	struct upstream		*up;
@@ -40,10 +44,15 @@ struct weir {
 	struct metrics		*metrics;
 	struct admin		*admin;
 	struct admin_view	 view;
-	uint64_t		 now_ms;
 	uint64_t		 nofile;	/* RLIMIT_NOFILE, raised */
 	int			 argc;		/* for reloads */
 	char *const		*argv;
+
+	/* a stop: drain for drain_timeout, then STOP_GRACE_MS at most */
+	int			 stopping;
+	int			 drained;	/* drain_timeout has passed */
+	int			 cut;		/* and the grace too */
+	struct loop_timer	 drain_end, grace_end;
 };
 
 /*
@@ -55,24 +64,6 @@ struct weir {
 
 static int		 sigpipe_fds[2] = { -1, -1 };
 static volatile sig_atomic_t got_stop, got_reload;
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-clock_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 on_signal(int sig)
@@ -114,112 +105,18 @@ setup_signals(void)
 	return 0;
 }
 
+/* loop_fd_cb: the signal pipe; the control pass reads the flags. */
 static void
-drain_sigpipe(void)
+on_sigpipe(int fd, int revents, void *arg)
 {
 	char	 buf[64];
 
+	(void)fd;
+	(void)revents;
+	(void)arg;
+
 	while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
 		;
-}
-
-static void	on_done_policy(struct weir *, struct call *);
-
-/* upstream_done_cb: an attempt is over; answer or retry. */
-static void
-on_done(struct call *c, void *arg)
-{
-	struct weir		*w = arg;
-
-	sched_done(w->sched, c, w->now_ms);
-	metrics_attempt(w->metrics, c, w->now_ms - c->sent_ms);
-	on_done_policy(w, c);
-}
-
-static void
-on_done_policy(struct weir *w, struct call *c)
-{
-	struct policy_decision	 d;
-
-	if (c->up == UP_LOGIN)
-		tenant_learn(w->tenants, c, w->now_ms);
-	policy_classify(w->cfg, c, w->now_ms, wall_ms(), &d);
-	if (d.pause_tenant) {
-		sched_throttle(w->sched, c, w->now_ms, d.wait_hint_ms,
-		    d.limit_per_min);
-		log_info("%s: tenant %s throttled (429), paused %llu ms%s",
-		    c->reqid, c->tenant, (unsigned long long)d.wait_hint_ms,
-		    d.verdict == POLICY_RETRY ? ", will retry" :
-		    ", past the deadline: answering the 429");
-	} else if (d.verdict == POLICY_RETRY)
-		log_info("%s: retrying after %s in %llu ms", c->reqid,
-		    d.reason, (unsigned long long)d.wait_ms);
-	if (d.verdict == POLICY_RETRY) {
-		metrics_retry(w->metrics, c->tenant, d.reason);
-		sched_requeue(w->sched, c, w->now_ms + d.wait_ms, w->now_ms);
-	} else
-		front_answer(w->front, c, w->now_ms);
-}
-
-/* upstream_stream_cb: the answer streams, or has more bytes to send. */
-static void
-on_stream(struct call *c, void *arg)
-{
-	struct weir	*w = arg;
-
-	front_stream(w->front, c, w->now_ms);
-}
-
-/* front_abandon_cb, for front_set_drained(): the client took bytes. */
-static void
-on_drained(struct call *c, void *arg)
-{
-	struct weir	*w = arg;
-
-	upstream_drained(w->up, c);
-}
-
-/* front_abandon_cb: the client left; take its call back. */
-static void
-on_abandon(struct call *c, void *arg)
-{
-	struct weir	*w = arg;
-
-	if (c->xfer != NULL) {
-		upstream_cancel(w->up, c);
-		c->xfer_error = XFER_OTHER;	/* not an answer: learn nothing */
-		sched_done(w->sched, c, w->now_ms);
-	} else
-		sched_remove(w->sched, c);
-}
-
-static void
-dispatch(struct weir *w)
-{
-	struct call	*c, *next;
-
-	/* Calls that cannot go before their deadline are answered now:
-	 * with their last 429 if they had one, else 503. */
-	for (c = sched_expire(w->sched, w->now_ms); c != NULL; c = next) {
-		next = c->next;
-		c->next = NULL;
-		if (c->status != 429 || c->xfer_error != XFER_OK)
-			call_set_error(c, 503, "weir.deadline",
-			    "The call could not be sent upstream within its "
-			    "maximum wait (max_wait / X-Weir-Max-Wait)");
-		front_answer(w->front, c, w->now_ms);
-	}
-
-	while ((c = sched_next(w->sched, w->now_ms)) != NULL) {
-		metrics_queue_wait(w->metrics, w->now_ms - c->enqueued_ms);
-		if (upstream_start(w->up, c, w->now_ms) == 0)
-			continue;
-		/* Could not even start: answer with the failure. */
-		sched_done(w->sched, c, w->now_ms);
-		c->xfer_error = c->xfer_error != XFER_OK ? c->xfer_error :
-		    XFER_OTHER;
-		on_done_policy(w, c);
-	}
 }
 
 /*
@@ -352,7 +249,8 @@ reload(struct weir *w)
 	w->cfg = cfg;
 	log_init(cfg->log_level, cfg->log_format);
 	front_set_config(w->front, cfg);
-	sched_set_config(w->sched, cfg, w->now_ms);
+	proxy_set_config(w->proxy, cfg);
+	sched_set_config(w->sched, cfg, loop_time(w->loop)->mono_ms);
 	upstream_set_config(w->up, cfg);
 	w->view.cfg = cfg;
 	config_free(old);
@@ -361,137 +259,213 @@ reload(struct weir *w)
 	log_limits(cfg);
 }
 
-/* Answer every call still waiting with 503 (end of a drain). */
+/* loop_cb for the grace_end timer: the stop is over, whatever is left. */
 static void
-answer_leftovers(struct weir *w)
+on_grace_end(void *arg)
 {
-	struct call	*c;
+	struct weir	*w = arg;
 
-	while ((c = sched_drain(w->sched)) != NULL) {
-		c->queued_ms += w->now_ms - c->enqueued_ms;
-		call_set_error(c, 503, "weir.shutting_down",
-		    "weir is shutting down; retry the request");
-		front_answer(w->front, c, w->now_ms);
+	w->cut = 1;
+}
+
+/* loop_cb for the drain_end timer: answer what is left, 503. */
+static void
+on_drain_end(void *arg)
+{
+	struct weir	*w = arg;
+
+	w->drained = 1;
+	loop_timer_arm(w->loop, &w->grace_end,
+	    loop_time(w->loop)->mono_ms + STOP_GRACE_MS, on_grace_end, w);
+}
+
+/* SIGTERM or SIGINT: stop accepting, drain for drain_timeout. */
+static void
+begin_stop(struct weir *w)
+{
+	uint64_t	 now = loop_time(w->loop)->mono_ms;
+
+	w->stopping = 1;
+	front_quiesce(w->front);
+	w->view.draining = 1;
+	log_startup("stopping: draining %llu calls for at most %llu ms",
+	    (unsigned long long)front_pending(w->front),
+	    (unsigned long long)w->cfg->drain_timeout_ms);
+	loop_timer_arm(w->loop, &w->drain_end,
+	    now + w->cfg->drain_timeout_ms, on_drain_end, w);
+}
+
+/* The first pass of every turn: signals, reloads and the stop. */
+static void
+control(void *arg)
+{
+	struct weir	*w = arg;
+
+	if (got_reload) {
+		got_reload = 0;
+		reload(w);
+	}
+	if (got_stop && !w->stopping)
+		begin_stop(w);
+	if (w->drained) {
+		/* Every turn: what came back since is answered too. */
+		proxy_shutdown(w->proxy);
+		front_shutdown(w->front);
 	}
 }
 
+/* The last pass of every turn: is the stop over? */
 static void
-update_view(struct weir *w)
+stop_check(void *arg)
 {
-	w->view.now_ms = w->now_ms;
-	w->view.wall_ms = wall_ms();
+	struct weir	*w = arg;
+
+	if (!w->stopping)
+		return;
+	if (front_pending(w->front) == 0 && upstream_active(w->up) == 0 &&
+	    front_idle(w->front)) {
+		loop_stop(w->loop);
+		return;
+	}
+	if (w->cut) {
+		log_warnx("stopping: closing what is left, %llu requests not "
+		    "answered", (unsigned long long)front_pending(w->front));
+		loop_stop(w->loop);
+	}
+}
+
+/* admin's pass: the view of weir it shows, then its requests. */
+static void
+admin_pass(void *arg)
+{
+	struct weir		*w = arg;
+	const struct loop_time	*t = loop_time(w->loop);
+
+	w->view.now_ms = t->mono_ms;
+	w->view.wall_ms = t->wall_ms;
 	w->view.pending = front_pending(w->front);
 	w->view.body_bytes = front_body_bytes(w->front);
+	admin_run(w->admin);
 }
 
-static int
-run(struct weir *w)
+static long
+admin_wait(void *arg)
 {
-	struct curl_waitfd	 fds[5];
-	unsigned		 nfds;
-	uint64_t		 due, drain_until = 0, end;
-	long			 timeout, t;
-	int			 stopping = 0;
+	struct weir	*w = arg;
 
-	for (;;) {
-		w->now_ms = clock_ms();
-		if (got_reload) {
-			got_reload = 0;
-			reload(w);
-		}
-		if (got_stop && !stopping) {
-			stopping = 1;
-			drain_until = w->now_ms + w->cfg->drain_timeout_ms;
-			front_quiesce(w->front);
-			w->view.draining = 1;
-			log_startup("stopping: draining %llu calls for at "
-			    "most %llu ms",
-			    (unsigned long long)front_pending(w->front),
-			    (unsigned long long)w->cfg->drain_timeout_ms);
-		}
-		if (stopping) {
-			if (w->now_ms >= drain_until) {
-				answer_leftovers(w);
-				front_shutdown(w->front, w->now_ms);
-				/* Resumed connections answer now, not after
-				 * the next wake. */
-				front_run(w->front, w->now_ms);
-			}
-			if (front_pending(w->front) == 0 &&
-			    upstream_active(w->up) == 0 &&
-			    front_idle(w->front))
-				break;
-			if (w->now_ms >= drain_until + STOP_GRACE_MS) {
-				log_warnx("stopping: closing what is left, "
-				    "%llu requests not answered",
-				    (unsigned long long)
-				    front_pending(w->front));
-				break;
-			}
-		}
+	w->view.now_ms = loop_time(w->loop)->mono_ms;
+	return admin_timeout(w->admin);
+}
 
-		timeout = 1000;
-		w->view.now_ms = w->now_ms;	/* for admin_timeout */
-		if ((t = front_timeout(w->front)) >= 0 && t < timeout)
-			timeout = t;
-		if (w->admin != NULL && (t = admin_timeout(w->admin)) >= 0 &&
-		    t < timeout)
-			timeout = t;
-		due = sched_next_due(w->sched, w->now_ms);
-		if (due != SCHED_NEVER && (long)(due - w->now_ms) < timeout)
-			timeout = (long)(due - w->now_ms);
-		if (stopping) {
-			/* Wake at the drain's end, then at the stop's. */
-			end = w->now_ms < drain_until ? drain_until :
-			    drain_until + STOP_GRACE_MS;
-			t = end > w->now_ms ? (long)(end - w->now_ms) : 0;
-			if (t < timeout)
-				timeout = t;
-		}
+/* loop_fd_cb for the admin listener: its pass does the work. */
+static void
+wake(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
+}
 
-		fds[0].fd = front_fd(w->front);
-		fds[0].events = CURL_WAIT_POLLIN;
-		fds[0].revents = 0;
-		fds[1].fd = sigpipe_fds[0];
-		fds[1].events = CURL_WAIT_POLLIN;
-		fds[1].revents = 0;
-		fds[2].fd = front_watch_fd(w->front);
-		fds[2].events = CURL_WAIT_POLLIN;
-		fds[2].revents = 0;
-		nfds = 3;
-		if (w->admin != NULL) {
-			fds[3].fd = admin_fd(w->admin);
-			fds[3].events = CURL_WAIT_POLLIN;
-			fds[3].revents = 0;
-			nfds = 4;
-		}
-		if ((fds[nfds].fd = front_shed_fd(w->front)) != -1) {
-			fds[nfds].events = CURL_WAIT_POLLIN;
-			fds[nfds].revents = 0;
-			nfds++;
-		}
-		if (upstream_wait(w->up, fds, nfds, (int)timeout) == -1) {
-			log_error("curl_multi_poll failed");
+/*
+ * The passes of one turn, in order: signals and stops; requests in and
+ * answers out; transfers on (attempts end, proxy decides); dispatch of
+ * what sched says is due (and sending it at once); front again, so that
+ * answers resumed on this turn go out now, not after another sleep; the
+ * admin listener; the end of a stop.
+ */
+static int
+wire_loop(struct weir *w)
+{
+	loop_add_pass(w->loop, control, NULL, w);
+	loop_add_pass(w->loop, front_run, front_timeout, w->front);
+	loop_add_pass(w->loop, upstream_perform, NULL, w->up);
+	loop_add_pass(w->loop, proxy_dispatch, proxy_timeout, w->proxy);
+	loop_add_pass(w->loop, front_run, NULL, w->front);
+	if (w->admin != NULL) {
+		if (loop_add_fd(w->loop, admin_fd(w->admin), LOOP_READ, wake,
+		    NULL) == -1)
 			return -1;
-		}
-		if (fds[1].revents != 0)
-			drain_sigpipe();
-
-		w->now_ms = clock_ms();
-		front_run(w->front, w->now_ms);
-		upstream_perform(w->up);
-		if (!stopping || w->now_ms < drain_until)
-			dispatch(w);	/* past the drain, nothing goes out */
-		/* Send what was just dispatched now, not after another poll;
-		 * and resumed connections answer on this pass. */
-		upstream_perform(w->up);
-		front_run(w->front, w->now_ms);
-		if (w->admin != NULL) {
-			update_view(w);
-			admin_run(w->admin);
-		}
+		loop_add_pass(w->loop, admin_pass, admin_wait, w);
 	}
+	loop_add_pass(w->loop, stop_check, NULL, w);
+	return loop_add_fd(w->loop, sigpipe_fds[0], LOOP_READ, on_sigpipe,
+	    NULL);
+}
+
+/*
+ * Make every part and wire them: sched, the token map and metrics (pure
+ * state), the loop around curl's poll, the upstream side, the call's life
+ * (proxy), the client side, the admin listener.  0, or -1 (logged).
+ */
+static int
+start(struct weir *w)
+{
+	static const struct front_hooks	 hooks = {
+		proxy_arrive, proxy_abandon, proxy_drained
+	};
+
+	if (setup_signals() == -1) {
+		log_warn("cannot set up signals");
+		return -1;
+	}
+	w->nofile = raise_nofile();
+	fit_nofile(w->cfg, w->nofile);
+	w->sched = sched_new(w->cfg);
+	w->tenants = tenant_map_new((unsigned)w->cfg->max_tenants * 4);
+	w->metrics = metrics_new((unsigned)w->cfg->max_tenants);
+	w->proxy = NULL;
+	if ((w->up = upstream_new(w->cfg, proxy_attempt_done, NULL)) ==
+	    NULL) {
+		log_error("cannot set up libcurl");
+		return -1;
+	}
+	w->loop = loop_new(upstream_poll, w->up);
+	w->proxy = proxy_new(w->cfg, loop_time(w->loop), w->sched,
+	    w->tenants, w->metrics);
+	upstream_set_callback_arg(w->up, w->proxy);
+	upstream_set_stream_cb(w->up, proxy_stream);
+	if ((w->front = front_new(w->cfg, w->loop, &hooks, w->proxy)) == NULL)
+		return -1;
+	proxy_set_ends(w->proxy, w->front, w->up);
+	front_set_metrics(w->front, w->metrics);
+	log_startup("listening on %s", front_address(w->front));
+	w->view.cfg = w->cfg;
+	w->view.metrics = w->metrics;
+	w->view.sched = w->sched;
+	w->view.listen_addr = front_address(w->front);
+	w->view.started_ms = w->view.now_ms = loop_time(w->loop)->mono_ms;
+	w->view.wall_ms = loop_time(w->loop)->wall_ms;
+	if (w->cfg->admin_listen_str != NULL) {
+		if ((w->admin = admin_new(w->cfg, &w->view)) == NULL)
+			return -1;
+		log_startup("admin listening on %s (/healthz /metrics "
+		    "/status /)", admin_address(w->admin));
+	} else
+		log_startup("admin listener off");
+	if (wire_loop(w) == -1) {
+		log_error("too many descriptors for the loop");
+		return -1;
+	}
+	log_startup("upstream %s, login upstream %s%s", w->cfg->upstream,
+	    w->cfg->login_upstream,
+	    w->cfg->insecure ? " (TLS verification OFF)" : "");
+	log_limits(w->cfg);
 	return 0;
+}
+
+/* Free everything start() made, in the reverse order; parts may be NULL. */
+static void
+teardown(struct weir *w)
+{
+	admin_free(w->admin);
+	front_free(w->front);
+	upstream_free(w->up);
+	proxy_free(w->proxy);
+	loop_free(w->loop);
+	metrics_free(w->metrics);
+	sched_free(w->sched);
+	tenant_map_free(w->tenants);
+	config_free(w->cfg);
 }
 
 static void
@@ -546,60 +520,13 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_init(w.cfg->log_level, w.cfg->log_format);
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_error("curl_global_init failed");
-		goto out;
-	}
-	if (setup_signals() == -1) {
-		log_warn("cannot set up signals");
-		goto out;
-	}
-	w.nofile = raise_nofile();
-	fit_nofile(w.cfg, w.nofile);
-	w.sched = sched_new(w.cfg);
-	w.tenants = tenant_map_new((unsigned)w.cfg->max_tenants * 4);
-	w.metrics = metrics_new((unsigned)w.cfg->max_tenants);
-	if ((w.up = upstream_new(w.cfg, on_done, &w)) == NULL) {
-		log_error("cannot set up libcurl");
-		goto out;
-	}
-	upstream_set_stream_cb(w.up, on_stream);
-	w.now_ms = clock_ms();
-	w.front = front_new(w.cfg, w.sched, w.tenants, on_abandon, &w);
-	if (w.front == NULL)
-		goto out;
-	front_set_metrics(w.front, w.metrics);
-	front_set_drained(w.front, on_drained);
-	log_startup("listening on %s", front_address(w.front));
-	w.view.cfg = w.cfg;
-	w.view.metrics = w.metrics;
-	w.view.sched = w.sched;
-	w.view.listen_addr = front_address(w.front);
-	w.view.started_ms = w.now_ms;
-	update_view(&w);
-	if (w.cfg->admin_listen_str != NULL) {
-		if ((w.admin = admin_new(w.cfg, &w.view)) == NULL)
-			goto out;
-		log_startup("admin listening on %s (/healthz /metrics "
-		    "/status /)", admin_address(w.admin));
-	} else
-		log_startup("admin listener off");
-	log_startup("upstream %s, login upstream %s%s", w.cfg->upstream,
-	    w.cfg->login_upstream,
-	    w.cfg->insecure ? " (TLS verification OFF)" : "");
-	log_limits(w.cfg);
-	if (run(&w) == 0)
+	else if (start(&w) == 0 && loop_run(w.loop) == 0)
 		rc = 0;
-	log_startup("stopped");
- out:
-	admin_free(w.admin);
-	front_free(w.front);
-	upstream_free(w.up);
-	metrics_free(w.metrics);
-	sched_free(w.sched);
-	tenant_map_free(w.tenants);
-	config_free(w.cfg);
+	if (w.loop != NULL)
+		log_startup("stopped");
+	teardown(&w);
 	curl_global_cleanup();
 	return rc;
 }

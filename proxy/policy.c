@@ -19,43 +19,24 @@
 #define MIN_WAIT_MS		50
 #define MAX_HINT_MS		(24ULL * 3600 * 1000)
 
-void
-policy_xfer_error(enum xfer_err e, int *status, const char **code,
-    const char **message)
+enum weir_err
+policy_xfer_error(enum xfer_err e)
 {
 	switch (e) {
 	case XFER_CONNECT:
-		*status = 502;
-		*code = "weir.upstream_unreachable";
-		*message = "The upstream could not be reached";
-		break;
+		return WERR_UPSTREAM_UNREACHABLE;
 	case XFER_TIMEOUT:
-		*status = 504;
-		*code = "weir.upstream_timeout";
-		*message = "The upstream did not answer in time";
-		break;
+		return WERR_UPSTREAM_TIMEOUT;
 	case XFER_TLS:
-		*status = 502;
-		*code = "weir.upstream_tls";
-		*message = "TLS with the upstream failed";
-		break;
+		return WERR_UPSTREAM_TLS;
 	case XFER_BAD_RESPONSE:
-		*status = 502;
-		*code = "weir.upstream_bad_response";
-		*message = "The upstream sent a malformed or incomplete answer";
-		break;
+		return WERR_UPSTREAM_BAD_RESPONSE;
 	case XFER_SEND:
-		*status = 502;
-		*code = "weir.upstream_send_failed";
-		*message = "The request could not be sent to the upstream";
-		break;
+		return WERR_UPSTREAM_SEND_FAILED;
 	case XFER_OK:
 	case XFER_OTHER:
 	default:
-		*status = 502;
-		*code = "weir.upstream_error";
-		*message = "The upstream transfer failed";
-		break;
+		return WERR_UPSTREAM_ERROR;
 	}
 }
 
@@ -282,19 +263,65 @@ hinted_wait(const struct call *c, int64_t wall_ms, uint64_t *wait_ms)
 	return -1;
 }
 
-static void
-answer(struct policy_decision *d)
+void
+policy_deadline(const struct call *c, uint64_t earliest_ms, uint64_t now_ms,
+    struct policy_decision *d)
 {
-	d->verdict = POLICY_ANSWER;
+	uint64_t	 left = earliest_ms > now_ms ? earliest_ms - now_ms : 0;
+
+	d->verdict = c->xfer_error == XFER_OK && c->status == 429 ?
+	    POLICY_ANSWER : POLICY_FAIL;
+	d->err = d->verdict == POLICY_FAIL ? WERR_DEADLINE : WERR_NONE;
 	d->wait_ms = 0;
+	d->retry_after_s = (int)((left + 999) / 1000);
+	if (d->retry_after_s < 1)
+		d->retry_after_s = 1;
+}
+
+/* The transfer failed and will not be tried again. */
+static void
+fail(const struct call *c, struct policy_decision *d)
+{
+	d->verdict = POLICY_FAIL;
+	d->err = policy_xfer_error(c->xfer_error);
+}
+
+/* A 429: pause the tenant as the upstream says, and retry within the
+ * deadline. */
+static void
+classify_429(const struct config *cfg, const struct call *c,
+    uint64_t now_ms, int64_t wall_ms, struct policy_decision *d)
+{
+	uint64_t	 wait;
+
+	d->reason = "429";
+	d->pause_tenant = 1;
+	if (hinted_wait(c, wall_ms, &wait) == -1 &&
+	    policy_body_wait(c->resp_body.p, c->resp_body.len, &wait) == -1)
+		wait = policy_backoff(c->throttled + 1, BACKOFF_429_BASE_MS,
+		    BACKOFF_429_CAP_MS, jitter_seed(c));
+	if (wait < MIN_WAIT_MS)
+		wait = MIN_WAIT_MS;
+	/* A Retry-After of a week is a broken or hostile upstream. */
+	if (wait > cfg->max_pause_ms)
+		wait = cfg->max_pause_ms;
+	d->wait_hint_ms = wait;
+	(void)policy_body_limit(c->resp_body.p, c->resp_body.len,
+	    &d->limit_per_min);
+	if (now_ms + wait > c->deadline_ms) {
+		/* The caller gets the 429, with the time left. */
+		policy_deadline(c, now_ms + wait, now_ms, d);
+		return;
+	}
+	d->verdict = POLICY_RETRY;
+	d->wait_ms = wait;
 }
 
 void
-policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
-    int64_t wall_ms, struct policy_decision *d)
+policy_classify(const struct config *cfg, const struct call *c,
+    uint64_t now_ms, int64_t wall_ms, struct policy_decision *d)
 {
-	int		 status, transient;
-	const char	*code, *message;
+	int		 transient;
 	uint64_t	 wait;
 
 	memset(d, 0, sizeof(*d));
@@ -303,43 +330,14 @@ policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
 	if (c->streaming) {
 		/* The client has the head already: nothing can be taken back,
 		 * and a failure can only cut the answer short. */
-		if (c->xfer_error != XFER_OK) {
-			policy_xfer_error(c->xfer_error, &status, &code,
-			    &message);
-			call_set_error(c, status, code, message);
-		}
-		answer(d);
+		if (c->xfer_error != XFER_OK)
+			fail(c, d);
 		return;
 	}
 	if (c->xfer_error == XFER_OK && c->status == 429) {
-		d->reason = "429";
-		d->pause_tenant = 1;
-		if (hinted_wait(c, wall_ms, &wait) == -1 &&
-		    policy_body_wait(c->resp_body.p, c->resp_body.len,
-		    &wait) == -1)
-			wait = policy_backoff(c->throttled + 1,
-			    BACKOFF_429_BASE_MS, BACKOFF_429_CAP_MS,
-			    jitter_seed(c));
-		if (wait < MIN_WAIT_MS)
-			wait = MIN_WAIT_MS;
-		/* A Retry-After of a week is a broken or hostile upstream. */
-		if (wait > cfg->max_pause_ms)
-			wait = cfg->max_pause_ms;
-		d->wait_hint_ms = wait;
-		(void)policy_body_limit(c->resp_body.p, c->resp_body.len,
-		    &d->limit_per_min);
-		c->throttled++;
-		if (now_ms + wait > c->deadline_ms) {
-			/* The caller gets the 429, with the time left. */
-			c->retry_after_s = (int)((wait + 999) / 1000);
-			answer(d);
-			return;
-		}
-		d->verdict = POLICY_RETRY;
-		d->wait_ms = wait;
+		classify_429(cfg, c, now_ms, wall_ms, d);
 		return;
 	}
-
 	if (c->xfer_error == XFER_OK)
 		transient = retryable_status(cfg, c, c->status);
 	else
@@ -355,15 +353,11 @@ policy_classify(const struct config *cfg, struct call *c, uint64_t now_ms,
 			    BACKOFF_5XX_BASE_MS, BACKOFF_5XX_CAP_MS,
 			    jitter_seed(c));
 		if (now_ms + wait <= c->deadline_ms) {
-			c->retries++;
 			d->verdict = POLICY_RETRY;
 			d->wait_ms = wait;
 			return;
 		}
 	}
-	if (c->xfer_error != XFER_OK) {
-		policy_xfer_error(c->xfer_error, &status, &code, &message);
-		call_set_error(c, status, code, message);
-	}
-	answer(d);
+	if (c->xfer_error != XFER_OK)
+		fail(c, d);
 }

@@ -25,25 +25,42 @@
 #include "config.h"
 
 enum policy_verdict {
-	POLICY_ANSWER = 0,
-	POLICY_RETRY,
+	POLICY_ANSWER = 0,	/* the upstream's answer, as it came */
+	POLICY_RETRY,		/* send the call again after wait_ms */
+	POLICY_FAIL,		/* answer weir's error err */
 };
 
+/*
+ * A decision.  The caller applies it: counts the retry (reason) on the
+ * call, pauses the tenant (pause_tenant), sets the error and Retry-After,
+ * then requeues or answers.  policy never changes the call.
+ */
 struct policy_decision {
 	enum policy_verdict	 verdict;
-	uint64_t		 wait_ms;	/* with POLICY_RETRY */
+	uint64_t		 wait_ms;	/* RETRY: from now */
+	enum weir_err		 err;		/* FAIL */
+	int			 retry_after_s;	/* >0: answer with this */
 	const char		*reason;	/* "429", "5xx", "network" */
 	int			 pause_tenant;	/* 429: hold the whole tenant */
 	uint64_t		 wait_hint_ms;	/* 429: the upstream's wait */
 	uint64_t		 limit_per_min;	/* 429 body's limit.value, or 0 */
 };
 
-void	policy_classify(const struct config *, struct call *, uint64_t now_ms,
-	    int64_t wall_ms, struct policy_decision *);
+/* What to do with the outcome of c's last attempt. */
+void	policy_classify(const struct config *, const struct call *,
+	    uint64_t now_ms, int64_t wall_ms, struct policy_decision *);
 
-/* The HTTP status and JSON code weir answers a failed transfer with. */
-void	policy_xfer_error(enum xfer_err, int *status, const char **code,
-	    const char **message);
+/*
+ * What a call gets when it cannot be sent before its deadline, the one
+ * place this is decided: its last 429 if it had one, else 503
+ * weir.deadline, with Retry-After the time until earliest_ms, the soonest
+ * it could have gone (at least 1 s).
+ */
+void	policy_deadline(const struct call *, uint64_t earliest_ms,
+	    uint64_t now_ms, struct policy_decision *);
+
+/* The error weir answers a failed transfer with. */
+enum weir_err policy_xfer_error(enum xfer_err);
 
 /*
  * Parsers, 0 or -1 (garbage).  Retry-After: delta-seconds or an HTTP-date

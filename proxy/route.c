@@ -77,18 +77,8 @@ is_login_path(const char *path)
 	    strcmp(path, "/oauth") == 0 || strncmp(path, "/oauth?", 7) == 0;
 }
 
-static int
-refuse(struct route_error *err, int status, const char *code,
-    const char *message)
-{
-	err->status = status;
-	err->code = code;
-	err->message = message;
-	return -1;
-}
-
-int
-route_call(const struct config *cfg, struct call *c, struct route_error *err)
+enum weir_err
+route_call(const struct config *cfg, struct call *c)
 {
 	const char	*rest;
 	char		*conn;
@@ -99,12 +89,9 @@ route_call(const struct config *cfg, struct call *c, struct route_error *err)
 	 * or '*' would make weir a proxy for hosts it was not set up for.
 	 */
 	if (c->target[0] != '/')
-		return refuse(err, 400, "weir.not_routable",
-		    "weir forwards only origin-form targets (/path?query) "
-		    "to its configured upstreams; it is not an open proxy");
+		return WERR_NOT_ROUTABLE;
 	if (strcmp(c->method, "CONNECT") == 0)
-		return refuse(err, 405, "weir.method_not_allowed",
-		    "CONNECT is not supported: weir is not an open proxy");
+		return WERR_METHOD_NOT_ALLOWED;
 
 	if ((rest = strip_prefix(c->target, cfg->login_prefix)) != NULL)
 		c->up = UP_LOGIN;
@@ -138,10 +125,9 @@ route_call(const struct config *cfg, struct call *c, struct route_error *err)
 	free(conn);
 
 	if (route_request_id(cfg, c) == -1)
-		return refuse(err, 500, "weir.internal",
-		    "no random bytes for a request id");
+		return WERR_INTERNAL;
 	hdrs_add(&c->out_hdrs, cfg->request_id_header, c->reqid);
-	return 0;
+	return WERR_NONE;
 }
 
 int

@@ -19,20 +19,13 @@
 #include "call.h"
 #include "config.h"
 
-/* Answer for a refused call. */
-struct route_error {
-	int		 status;	/* 400 */
-	const char	*code;		/* "weir.bad_target" */
-	const char	*message;	/* static text */
-};
-
 /*
  * Fill in call->up, call->path, call->out_hdrs, call->reqid.  A caller id
  * under cfg->request_id_header is kept when valid, else a new one is made.
- * Returns 0, or -1 with *err set (the call is untouched but for what was
- * filled before the refusal; front answers with err).
+ * Returns WERR_NONE, or the error to answer with (the call is untouched
+ * but for what was filled before the refusal).
  */
-int	route_call(const struct config *, struct call *, struct route_error *);
+enum weir_err route_call(const struct config *, struct call *);
 
 /*
  * Give the call its request id, unless it has one: the caller's under

@@ -321,27 +321,22 @@ queue_unlink(struct tenant *t, struct call *c, struct call *prev)
 	t->queued--;
 }
 
-int
-sched_submit(struct sched *s, struct call *c, uint64_t now_ms,
-    const char **code)
+enum weir_err
+sched_submit(struct sched *s, struct call *c, uint64_t now_ms)
 {
 	struct tenant	*t;
 
-	if ((t = tenant_get(s, c->tenant, now_ms)) == NULL) {
-		*code = "weir.too_many_tenants";
-		return -1;
-	}
-	if (t->queued >= t->lim->max_queue) {
-		*code = "weir.queue_full";
-		return -1;
-	}
+	if ((t = tenant_get(s, c->tenant, now_ms)) == NULL)
+		return WERR_TOO_MANY_TENANTS;
+	if (t->queued >= t->lim->max_queue)
+		return WERR_QUEUE_FULL;
 	c->not_before_ms = now_ms;
 	c->enqueued_ms = now_ms;
 	queue_push_tail(t, c);
 	t->last_used_ms = now_ms;
 	s->queued++;
 	ring_add(s, t);
-	return 0;
+	return WERR_NONE;
 }
 
 void
@@ -506,9 +501,7 @@ expire_tenant(struct sched *s, struct tenant *t, uint64_t now_ms,
 		queue_unlink(t, c, prev);
 		s->queued--;
 		c->queued_ms += now_ms - c->enqueued_ms;
-		c->retry_after_s = (int)((at - now_ms + 999) / 1000);
-		if (c->retry_after_s < 1)
-			c->retry_after_s = 1;
+		c->not_before_ms = at;	/* the soonest it could have gone */
 		**tail = c;
 		*tail = &c->next;
 	}

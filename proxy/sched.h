@@ -40,14 +40,13 @@ void		 sched_set_config(struct sched *, const struct config *,
 
 /*
  * Queue a new call (call->tenant set) at the tail of its tenant's queue.
- * Returns 0, or -1 when the tenant's queue is full or no tenant slot is
- * free (*code says which); the caller keeps the call then.  A slot is
+ * Returns WERR_NONE, or WERR_QUEUE_FULL or WERR_TOO_MANY_TENANTS; the
+ * caller keeps the call then.  A slot is
  * free when max_tenants is not reached or some tenant has nothing queued
  * or out, no pause, and nothing learned from a 429 in the last few
  * minutes: a flood of new tenant names cannot erase a pause.
  */
-int		 sched_submit(struct sched *, struct call *, uint64_t now_ms,
-		    const char **code);
+enum weir_err	 sched_submit(struct sched *, struct call *, uint64_t now_ms);
 /* Put a call that must be tried again at the head of its queue, not to be
  * sent before at_ms. */
 void		 sched_requeue(struct sched *, struct call *, uint64_t at_ms,
@@ -66,8 +65,9 @@ void		 sched_throttle(struct sched *, struct call *, uint64_t now_ms,
 		    uint64_t wait_ms, uint64_t limit_per_min);
 /*
  * Queued calls that cannot be sent before their deadline, unlinked and
- * chained through call->next (NULL if none).  Each has retry_after_s set
- * to when its tenant could next send.
+ * chained through call->next (NULL if none).  Each has not_before_ms set
+ * to the soonest it could have been sent (policy_deadline() says what it
+ * is answered).
  */
 struct call	*sched_expire(struct sched *, uint64_t now_ms);
 /* Take a queued call back (its client went away).  1 if it was queued. */

@@ -183,9 +183,9 @@ is_token_request(const struct call *c)
 	    (c->path[12] == '\0' || c->path[12] == '?');
 }
 
-int
+enum weir_err
 tenant_identify(const struct config *cfg, const struct tenant_map *m,
-    struct call *c, uint64_t now_ms, const char **why)
+    struct call *c, uint64_t now_ms)
 {
 	char			 name[TENANT_NAME_MAX + 1];
 	const char		*v, *auth, *tok;
@@ -198,19 +198,19 @@ tenant_identify(const struct config *cfg, const struct tenant_map *m,
 		v = hdrs_get(&c->in_hdrs, cfg->tenant_header);
 		if (v == NULL) {
 			c->tenant = xstrdup("default");
-			return 0;
+			return WERR_NONE;
 		}
 		if (!tenant_name_valid(v, strlen(v)))
 			goto bad;
 		c->tenant = xstrdup(v);
-		return 0;
+		return WERR_NONE;
 	}
 
 	if ((v = hdrs_get(&c->in_hdrs, "X-Weir-Tenant")) != NULL) {
 		if (!tenant_name_valid(v, strlen(v)))
 			goto bad;
 		c->tenant = xstrdup(v);
-		return 0;
+		return WERR_NONE;
 	}
 	auth = hdrs_get(&c->in_hdrs, "Authorization");
 	if ((tok = bearer(auth)) != NULL) {
@@ -221,20 +221,18 @@ tenant_identify(const struct config *cfg, const struct tenant_map *m,
 			xasprintf(&c->tenant, "tok:%02x%02x%02x%02x%02x%02x",
 			    d[0], d[1], d[2], d[3], d[4], d[5]);
 		explicit_bzero(d, sizeof(d));
-		return 0;
+		return WERR_NONE;
 	}
 	if (basic_client(auth, name, sizeof(name)) == 0 ||
 	    (is_token_request(c) && form_client(&c->body, name,
 	    sizeof(name)) == 0)) {
 		c->tenant = xstrdup(name);
-		return 0;
+		return WERR_NONE;
 	}
 	c->tenant = xstrdup("anonymous");
-	return 0;
+	return WERR_NONE;
  bad:
-	*why = "X-Weir-Tenant (or the tenant header) must be 1-128 "
-	    "characters of A-Z a-z 0-9 . _ : @ -";
-	return -1;
+	return WERR_BAD_TENANT;
 }
 
 void

@@ -27,11 +27,11 @@ struct tenant_map	*tenant_map_new(unsigned max);
 void			 tenant_map_free(struct tenant_map *);
 
 /*
- * Set call->tenant.  Returns 0, or -1 with *why set when the call names a
- * tenant weir cannot accept (a malformed X-Weir-Tenant).
+ * Set call->tenant.  Returns WERR_NONE, or WERR_BAD_TENANT when the call
+ * names a tenant weir cannot accept (a malformed X-Weir-Tenant).
  */
-int	tenant_identify(const struct config *, const struct tenant_map *,
-	    struct call *, uint64_t now_ms, const char **why);
+enum weir_err tenant_identify(const struct config *,
+	    const struct tenant_map *, struct call *, uint64_t now_ms);
 
 /* After a token request's answer: remember the issued token's client. */
 void	tenant_learn(struct tenant_map *, const struct call *,

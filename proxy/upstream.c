@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "loop.h"
 #include "policy.h"
 #include "reqid.h"
 #include "route.h"
@@ -450,6 +451,12 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 }
 
 void
+upstream_set_callback_arg(struct upstream *u, void *arg)
+{
+	u->done_arg = arg;
+}
+
+void
 upstream_set_stream_cb(struct upstream *u, upstream_stream_cb stream)
 {
 	u->stream = stream;
@@ -500,20 +507,35 @@ upstream_cancel(struct upstream *u, struct call *c)
 }
 
 int
-upstream_wait(struct upstream *u, struct curl_waitfd *extra, unsigned nextra,
-    int timeout_ms)
+upstream_poll(struct loop_pollfd *fds, unsigned n, int timeout_ms, void *arg)
 {
-	int	 numfds = 0;
+	struct upstream		*u = arg;
+	struct curl_waitfd	 w[16];
+	unsigned		 i;
+	int			 numfds = 0;
 
-	if (curl_multi_poll(u->multi, extra, nextra, timeout_ms, &numfds) !=
-	    CURLM_OK)
+	if (n > sizeof(w) / sizeof(w[0]))
+		n = sizeof(w) / sizeof(w[0]);
+	for (i = 0; i < n; i++) {
+		w[i].fd = fds[i].fd;
+		w[i].events = (short)((fds[i].events & LOOP_READ ?
+		    CURL_WAIT_POLLIN : 0) | (fds[i].events & LOOP_WRITE ?
+		    CURL_WAIT_POLLOUT : 0));
+		w[i].revents = 0;
+	}
+	if (curl_multi_poll(u->multi, w, n, timeout_ms, &numfds) != CURLM_OK)
 		return -1;
+	for (i = 0; i < n; i++)
+		fds[i].revents = (w[i].revents & (CURL_WAIT_POLLIN |
+		    CURL_WAIT_POLLPRI) ? LOOP_READ : 0) |
+		    (w[i].revents & CURL_WAIT_POLLOUT ? LOOP_WRITE : 0);
 	return numfds;
 }
 
 void
-upstream_perform(struct upstream *u)
+upstream_perform(void *arg)
 {
+	struct upstream	*u = arg;
 	struct CURLMsg	*m;
 	struct xfer	*x;
 	struct call	*c;

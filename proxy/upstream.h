@@ -51,18 +51,23 @@ void		 upstream_set_config(struct upstream *, const struct config *);
 int		 upstream_start(struct upstream *, struct call *,
 		    uint64_t now_ms);
 void		 upstream_set_stream_cb(struct upstream *, upstream_stream_cb);
+/* The arg of the done and stream callbacks, when it is made after the
+ * upstream (the call's life needs the loop, which needs the upstream). */
+void		 upstream_set_callback_arg(struct upstream *, void *arg);
 /* Bytes of a streaming call's resp_body were sent (resp_off moved): a
  * transfer paused for a full buffer goes on once it is half empty. */
 void		 upstream_drained(struct upstream *, struct call *);
 /* Abandon a started call's transfer; the done callback does not run. */
 void		 upstream_cancel(struct upstream *, struct call *);
 
-/* Wait for sockets or the extra fds (curl_multi_poll), at most
- * timeout_ms. */
-int		 upstream_wait(struct upstream *, struct curl_waitfd *extra,
-		    unsigned nextra, int timeout_ms);
-/* Move transfers on and run the done callback for finished ones. */
-void		 upstream_perform(struct upstream *);
+struct loop_pollfd;
+/* The loop's poll function (loop_poll_fn): curl's sockets and timeout
+ * with the loop's descriptors (curl_multi_poll), at most timeout_ms. */
+int		 upstream_poll(struct loop_pollfd *, unsigned n,
+		    int timeout_ms, void *upstream);
+/* upstream's pass of the loop (loop_cb): move transfers on and run the
+ * done callback for finished ones. */
+void		 upstream_perform(void *upstream);
 /* Transfers under way. */
 unsigned	 upstream_active(const struct upstream *);
 

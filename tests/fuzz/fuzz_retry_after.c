@@ -71,8 +71,8 @@ classify(const char *v, const uint8_t *body, size_t bodylen, uint8_t sel)
 		if (c->status == 429)
 			FUZZ_CHECK(d.wait_ms >= 50);
 	} else if (c->status == 429)
-		FUZZ_CHECK(c->retry_after_s > 0 &&
-		    (uint64_t)c->retry_after_s <= MAX_HINT_MS / 1000 + 1);
+		FUZZ_CHECK(d.retry_after_s > 0 &&
+		    (uint64_t)d.retry_after_s <= MAX_HINT_MS / 1000 + 1);
 	call_free(c);
 }
 

@@ -188,20 +188,20 @@ check_routed(const struct config *cfg, const struct call *c)
 static void
 route(const struct config *cfg, const struct tenant_map *m, struct call *c)
 {
-	struct route_error	 err;
-	const char		*why = NULL;
+	enum weir_err		 err;
 
-	if (route_call(cfg, c, &err) == -1) {
-		FUZZ_CHECK(err.status >= 400 && err.status <= 599);
-		FUZZ_CHECK(err.code != NULL && err.message != NULL);
+	if ((err = route_call(cfg, c)) != WERR_NONE) {
+		FUZZ_CHECK(error_status(err) >= 400 &&
+		    error_status(err) <= 599);
+		FUZZ_CHECK(strncmp(error_code(err), "weir.", 5) == 0);
 		return;
 	}
 	check_routed(cfg, c);
-	if (tenant_identify(cfg, m, c, NOW_MS, &why) == 0)
+	if (tenant_identify(cfg, m, c, NOW_MS) == WERR_NONE)
 		FUZZ_CHECK(c->tenant != NULL &&
 		    tenant_name_valid(c->tenant, strlen(c->tenant)));
 	else
-		FUZZ_CHECK(why != NULL);
+		FUZZ_CHECK(c->tenant == NULL);
 }
 
 /* The same fields as an upstream's answer. */

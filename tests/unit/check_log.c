@@ -403,7 +403,7 @@ hostile_call(void)
 	c->status = 200;
 	c->attempts = 1;
 	c->throttled = 2;
-	c->err_code = "weir.bad_request";
+	c->err = WERR_BAD_REQUEST;
 	return c;
 }
 

@@ -170,7 +170,7 @@ START_TEST(a_429_waits_as_retry_after_says)
 	ck_assert_uint_eq(d.wait_ms, 3000);
 	ck_assert(d.pause_tenant);
 	ck_assert_uint_eq(d.limit_per_min, 300);
-	ck_assert_int_eq(c->err_status, 0);
+	ck_assert_int_eq(d.err, WERR_NONE);
 	call_free(c);
 }
 END_TEST
@@ -214,8 +214,8 @@ START_TEST(a_429_past_the_deadline_is_answered)
 	ck_assert_int_eq(d.verdict, POLICY_ANSWER);
 	ck_assert(d.pause_tenant);	/* the tenant still pauses */
 	ck_assert_uint_eq(d.wait_hint_ms, 30000);
-	ck_assert_int_eq(c->retry_after_s, 30);
-	ck_assert_int_eq(c->err_status, 0);	/* the upstream's 429 */
+	ck_assert_int_eq(d.retry_after_s, 30);
+	ck_assert_int_eq(d.err, WERR_NONE);	/* the upstream's 429 */
 	call_free(c);
 }
 END_TEST
@@ -236,7 +236,7 @@ START_TEST(transient_5xx_retried_for_idempotent_only)
 			ck_assert_int_eq(d.verdict, i < 5 ? POLICY_RETRY :
 			    POLICY_ANSWER);
 			ck_assert(!d.pause_tenant);
-			ck_assert_int_eq(c->err_status, 0);
+			ck_assert_int_eq(d.err, WERR_NONE);
 			call_free(c);
 		}
 }
@@ -266,6 +266,7 @@ START_TEST(retries_stop_at_max_retries)
 		policy_classify(cfg, c, 0, WALL, &d);
 		if (d.verdict == POLICY_ANSWER)
 			break;
+		c->retries++;	/* as proxy.c applies a retry */
 		n++;
 		ck_assert_uint_le(d.wait_ms, 10000);
 	}
@@ -304,16 +305,16 @@ START_TEST(transfer_failures)
 		c->xfer_error = cases[i].e;
 		policy_classify(cfg, c, 0, WALL, &d);
 		ck_assert_int_eq(d.verdict, cases[i].retry ? POLICY_RETRY :
-		    POLICY_ANSWER);
+		    POLICY_FAIL);
 		if (!cases[i].retry) {
-			ck_assert_int_eq(c->err_status, cases[i].status);
-			ck_assert_str_eq(c->err_code, cases[i].code);
+			ck_assert_int_eq(error_status(d.err), cases[i].status);
+			ck_assert_str_eq(error_code(d.err), cases[i].code);
 		}
 		/* out of time: answered with the error */
 		c->deadline_ms = 0;
 		policy_classify(cfg, c, 0, WALL, &d);
-		ck_assert_int_eq(d.verdict, POLICY_ANSWER);
-		ck_assert_int_eq(c->err_status, cases[i].status);
+		ck_assert_int_eq(d.verdict, POLICY_FAIL);
+		ck_assert_int_eq(error_status(d.err), cases[i].status);
 		call_free(c);
 	}
 }
@@ -331,7 +332,7 @@ START_TEST(final_answers_pass_through)
 
 		policy_classify(cfg, c, 0, WALL, &d);
 		ck_assert_int_eq(d.verdict, POLICY_ANSWER);
-		ck_assert_int_eq(c->err_status, 0);
+		ck_assert_int_eq(d.err, WERR_NONE);
 		call_free(c);
 	}
 }
@@ -357,7 +358,7 @@ START_TEST(a_429_never_pauses_longer_than_max_pause)
 		ck_assert_msg(d.wait_hint_ms == 3600000, "%s: %s paused %llu",
 		    hints[i][0], hints[i][1],
 		    (unsigned long long)d.wait_hint_ms);
-		ck_assert_int_eq(c->retry_after_s, 3600);
+		ck_assert_int_eq(d.retry_after_s, 3600);
 		call_free(c);
 	}
 	ck_assert_int_eq(config_set(cfg, "test", "max_pause", "90s", err,
@@ -419,10 +420,61 @@ START_TEST(a_streaming_answer_is_never_retried)
 	c->streaming = 1;
 	c->xfer_error = XFER_BAD_RESPONSE;
 	policy_classify(cfg, c, 0, WALL, &d);
-	ck_assert_int_eq(d.verdict, POLICY_ANSWER);
-	ck_assert_int_eq(c->retries, 0);
+	ck_assert_int_eq(d.verdict, POLICY_FAIL);
 	/* the code names the failure in the access line */
-	ck_assert_str_eq(c->err_code, "weir.upstream_bad_response");
+	ck_assert_str_eq(error_code(d.err), "weir.upstream_bad_response");
+	call_free(c);
+}
+END_TEST
+
+/*
+ * policy decides and never acts: classify leaves the call as it was,
+ * whatever it decides (proxy.c applies the decision).
+ */
+START_TEST(classify_never_changes_the_call)
+{
+	static const int	 statuses[] = { 200, 429, 503, 504 };
+	struct policy_decision	 d;
+	struct call		*c;
+	size_t			 i;
+	int			 e;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		for (e = XFER_OK; e <= XFER_OTHER; e++) {
+			c = answered("GET", statuses[i], i % 2 ? 100 : 100000);
+			hdrs_add(&c->resp_hdrs, "Retry-After", "3");
+			c->xfer_error = (enum xfer_err)e;
+			c->retries = 1;
+			c->throttled = 2;
+			policy_classify(cfg, c, 0, WALL, &d);
+			ck_assert_uint_eq(c->retries, 1);
+			ck_assert_uint_eq(c->throttled, 2);
+			ck_assert_int_eq(c->retry_after_s, 0);
+			ck_assert_int_eq(c->err, WERR_NONE);
+			ck_assert_ptr_null(c->err_message);
+			call_free(c);
+		}
+}
+END_TEST
+
+/* What a call gets at its deadline is decided in one place. */
+START_TEST(at_the_deadline_a_429_is_passed_on_else_503)
+{
+	struct policy_decision	 d;
+	struct call		*c = answered("GET", 429, 1000);
+
+	policy_deadline(c, 31000, 1000, &d);
+	ck_assert_int_eq(d.verdict, POLICY_ANSWER);
+	ck_assert_int_eq(d.retry_after_s, 30);
+	c->status = 0;			/* never sent */
+	policy_deadline(c, 1200, 1000, &d);
+	ck_assert_int_eq(d.verdict, POLICY_FAIL);
+	ck_assert_int_eq(d.err, WERR_DEADLINE);
+	ck_assert_int_eq(d.retry_after_s, 1);	/* at least a second */
+	c->status = 503;		/* a 5xx it could not retry */
+	policy_deadline(c, 5000, 1000, &d);
+	ck_assert_int_eq(d.err, WERR_DEADLINE);
+	ck_assert_int_eq(d.retry_after_s, 4);
 	call_free(c);
 }
 END_TEST
@@ -446,6 +498,8 @@ policy_suite(void)
 	tcase_add_test(c, a_429_falls_back_to_reset_then_body_then_backoff);
 	tcase_add_test(c, a_429_past_the_deadline_is_answered);
 	tcase_add_test(c, a_429_never_pauses_longer_than_max_pause);
+	tcase_add_test(c, classify_never_changes_the_call);
+	tcase_add_test(c, at_the_deadline_a_429_is_passed_on_else_503);
 	tcase_add_test(c, transient_5xx_retried_for_idempotent_only);
 	tcase_add_test(c, idempotency_key_makes_post_retryable);
 	tcase_add_test(c, retries_stop_at_max_retries);

@@ -33,9 +33,8 @@ static struct call *
 routed(const struct config *cfg, const char *method, const char *target)
 {
 	struct call		*c = call_new(method, target);
-	struct route_error	 err;
 
-	ck_assert_int_eq(route_call(cfg, c, &err), 0);
+	ck_assert_int_eq(route_call(cfg, c), WERR_NONE);
 	return c;
 }
 
@@ -96,20 +95,20 @@ START_TEST(not_an_open_proxy)
 		"other.host:443", "*", "", NULL
 	};
 	struct config		*cfg = cfg_with(NULL, NULL);
-	struct route_error	 err;
 	struct call		*c;
 	int			 i;
 
 	for (i = 0; bad[i] != NULL; i++) {
 		c = call_new("GET", bad[i]);
-		ck_assert_int_eq(route_call(cfg, c, &err), -1);
-		ck_assert_int_eq(err.status, 400);
-		ck_assert_str_eq(err.code, "weir.not_routable");
+		ck_assert_int_eq(route_call(cfg, c), WERR_NOT_ROUTABLE);
+		ck_assert_int_eq(error_status(WERR_NOT_ROUTABLE), 400);
+		ck_assert_str_eq(error_code(WERR_NOT_ROUTABLE),
+		    "weir.not_routable");
 		call_free(c);
 	}
 	c = call_new("CONNECT", "/x");
-	ck_assert_int_eq(route_call(cfg, c, &err), -1);
-	ck_assert_int_eq(err.status, 405);
+	ck_assert_int_eq(route_call(cfg, c), WERR_METHOD_NOT_ALLOWED);
+	ck_assert_int_eq(error_status(WERR_METHOD_NOT_ALLOWED), 405);
 	call_free(c);
 	config_free(cfg);
 }
@@ -119,7 +118,6 @@ START_TEST(hop_by_hop_removed)
 {
 	struct config	*cfg = cfg_with(NULL, NULL);
 	struct call	*c = call_new("GET", "/api/v2/flows");
-	struct route_error err;
 	size_t		 i;
 
 	hdrs_add(&c->in_hdrs, "Host", "127.0.0.1:8080");
@@ -141,7 +139,7 @@ START_TEST(hop_by_hop_removed)
 	hdrs_add(&c->in_hdrs, "Accept-Encoding", "gzip, compress, deflate, br");
 	hdrs_add(&c->in_hdrs, "X-Keep", "1");
 	hdrs_add(&c->in_hdrs, "X-Keep", "2");
-	ck_assert_int_eq(route_call(cfg, c, &err), 0);
+	ck_assert_int_eq(route_call(cfg, c), WERR_NONE);
 
 	/* Forwarded, in order: Authorization, Accept-Encoding, X-Keep x2,
 	 * then the request id. */
@@ -162,7 +160,6 @@ START_TEST(add_header_and_request_id)
 {
 	struct config	*cfg = config_new();
 	struct call	*c;
-	struct route_error err;
 	struct hdrs	 sent = { 0 };
 	char		 e[256];
 
@@ -175,7 +172,7 @@ START_TEST(add_header_and_request_id)
 	c = call_new("GET", "/api/v2/flows");
 	hdrs_add(&c->in_hdrs, "X-Genesys-Client", "spoofed");
 	hdrs_add(&c->in_hdrs, "x-correlation-id", "caller-id-1");
-	ck_assert_int_eq(route_call(cfg, c, &err), 0);
+	ck_assert_int_eq(route_call(cfg, c), WERR_NONE);
 	/* add_header replaces the caller's field when the call is sent */
 	route_upstream_headers(cfg, c, &sent);
 	ck_assert_str_eq(hdrs_get(&sent, "X-Genesys-Client"), "my-app");
@@ -190,7 +187,7 @@ START_TEST(add_header_and_request_id)
 	/* An unusable caller id is replaced by a fresh UUID. */
 	c = call_new("GET", "/api/v2/flows");
 	hdrs_add(&c->in_hdrs, "X-Correlation-Id", "bad id with spaces");
-	ck_assert_int_eq(route_call(cfg, c, &err), 0);
+	ck_assert_int_eq(route_call(cfg, c), WERR_NONE);
 	ck_assert_uint_eq(strlen(c->reqid), 36);
 	ck_assert(!c->reqid_from_client);
 	ck_assert_str_eq(hdrs_get(&c->out_hdrs, "X-Correlation-Id"), c->reqid);

@@ -307,8 +307,9 @@ take_expired(struct sim *m, struct call *list)
 		    "sched_expire returned call %zu, not queued", i);
 		if (m->failed)
 			return;
-		CHECK(m, c->retry_after_s >= 1, "expired call %zu has "
-		    "retry_after_s %d", i, c->retry_after_s);
+		CHECK(m, c->not_before_ms > c->deadline_ms, "expired call "
+		    "%zu could go at %" PRIu64 ", by its deadline %" PRIu64,
+		    i, c->not_before_ms, c->deadline_ms);
 		m->calls[i].state = CS_ANSWERED;	/* for now */
 		sim_stats.expired++;
 	}
@@ -459,7 +460,7 @@ op_submit(struct sim *m, const struct sim_op *op)
 {
 	int		 t = op->a % NT, n = 1 + op->b % 4, k;
 	uint64_t	 deadline, before;
-	const char	*code;
+	enum weir_err	 err;
 	size_t		 i;
 
 	deadline = op->b & 4 ? UINT64_MAX : m->now + op->v % MAX_DEADLINE;
@@ -476,33 +477,27 @@ op_submit(struct sim *m, const struct sim_op *op)
 		}
 
 		i = new_call(m, t, deadline);
-		code = NULL;
 		before = sched_steps(m->s);
-		if (sched_submit(m->s, m->calls[i].c, m->now, &code) == 0) {
-			check_steps(m, before, "sched_submit");
+		err = sched_submit(m->s, m->calls[i].c, m->now);
+		check_steps(m, before, "sched_submit");
+		if (err == WERR_NONE) {
 			m->calls[i].state = CS_QUEUED;
 			m->calls[i].not_before = m->now;
 			push(&m->t[t].q, &m->t[t].qn, &m->t[t].qcap, i);
 			continue;
 		}
-		check_steps(m, before, "sched_submit");
-		CHECK(m, code != NULL, "sched_submit failed with no code");
-		if (m->failed)
-			return;
-		if (strcmp(code, "weir.queue_full") == 0)
+		if (err == WERR_QUEUE_FULL) {
 			sim_stats.queue_full++;
-		else
-			sim_stats.tenants_refused++;
-		if (strcmp(code, "weir.queue_full") == 0)
 			CHECK(m, m->t[t].qn >= lim(m, t)->max_queue,
 			    "queue_full with %zu queued of %" PRIu64,
 			    m->t[t].qn, lim(m, t)->max_queue);
-		else
-			CHECK(m, strcmp(code, "weir.too_many_tenants") == 0 &&
-			    !known && sched_tenants(m->s) >=
-			    m->cfg[m->cur]->max_tenants,
-			    "refused %s with %s, %u tenants", names[t], code,
-			    sched_tenants(m->s));
+		} else {
+			sim_stats.tenants_refused++;
+			CHECK(m, err == WERR_TOO_MANY_TENANTS && !known &&
+			    sched_tenants(m->s) >= m->cfg[m->cur]->max_tenants,
+			    "refused %s with %s, %u tenants", names[t],
+			    error_code(err), sched_tenants(m->s));
+		}
 		m->calls[i].state = CS_QUEUED;
 		answered(m, i);
 	}

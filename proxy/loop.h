@@ -1,0 +1,84 @@
+/*
+ * loop.h - the one loop: sources register with it, it sleeps until one of
+ * them has work, reads the clock once, and gives each its turn.
+ *
+ * A source is a file descriptor with its events and a callback, a timer,
+ * or a pass: a callback run on every turn of the loop, in the order the
+ * passes were added, with a function that says how long the loop may
+ * sleep for its sake.  Redis' ae.c (aeCreateFileEvent, aeCreateTimeEvent)
+ * is the model.  The loop does the sleeping itself through one poll
+ * function, libcurl's curl_multi_poll() in weir (upstream_wait), which
+ * adds curl's own sockets and timeout to ours.
+ *
+ * The loop is the one place that reads the clock: every pass, callback
+ * and timer of one turn sees the same loop_time, monotonic for intervals
+ * and deadlines, wall-clock for dates.
+ */
+#ifndef WEIR_LOOP_H
+#define WEIR_LOOP_H
+
+#include <stdint.h>
+
+/* The clock, read once per turn. */
+struct loop_time {
+	uint64_t	 mono_ms;	/* CLOCK_MONOTONIC */
+	int64_t		 wall_ms;	/* CLOCK_REALTIME, for dates */
+};
+
+#define LOOP_READ	0x1
+#define LOOP_WRITE	0x2
+
+/* One descriptor for the poll function (events and revents: LOOP_*). */
+struct loop_pollfd {
+	int		 fd;
+	int		 events;
+	int		 revents;
+};
+
+/* Sleep until a descriptor is ready or timeout_ms pass: -1 on failure. */
+typedef int	(*loop_poll_fn)(struct loop_pollfd *, unsigned n,
+		    int timeout_ms, void *arg);
+/* A descriptor is ready (revents: LOOP_*). */
+typedef void	(*loop_fd_cb)(int fd, int revents, void *arg);
+/* How long the loop may sleep for this source's sake: ms, or -1 for any
+ * time.  A pass's turn comes on every wake-up regardless. */
+typedef long	(*loop_timeout_cb)(void *arg);
+/* A pass, or a timer that is due. */
+typedef void	(*loop_cb)(void *arg);
+
+/* A timer the caller owns (embed it); armed at most once at a time. */
+struct loop_timer {
+	uint64_t		 at_ms;
+	loop_cb			 fn;
+	void			*arg;
+	int			 armed;
+	struct loop_timer	*next;
+};
+
+struct loop;
+
+struct loop	*loop_new(loop_poll_fn, void *poll_arg);
+void		 loop_free(struct loop *);
+/* The clock as of this turn. */
+const struct loop_time *loop_time(const struct loop *);
+
+/* Watch fd for events (LOOP_READ, LOOP_WRITE); again with other events
+ * changes them.  0, or -1 when the table is full. */
+int		 loop_add_fd(struct loop *, int fd, int events, loop_fd_cb,
+		    void *arg);
+void		 loop_del_fd(struct loop *, int fd);
+
+/* Run fn on every turn, after those added before (timeout may be NULL). */
+void		 loop_add_pass(struct loop *, loop_cb fn, loop_timeout_cb,
+		    void *arg);
+
+/* Run t->fn(t->arg) once the clock reaches at_ms (re-arming moves it). */
+void		 loop_timer_arm(struct loop *, struct loop_timer *,
+		    uint64_t at_ms, loop_cb, void *arg);
+void		 loop_timer_disarm(struct loop *, struct loop_timer *);
+
+/* Turn until loop_stop().  0, or -1 if the poll function failed. */
+int		 loop_run(struct loop *);
+void		 loop_stop(struct loop *);
+
+#endif

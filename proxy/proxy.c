@@ -1,0 +1,234 @@
+/*
+ * proxy.c - the life of a call; see proxy.h.
+ *
+ * Every step of a call after front has read it, and every decision about
+ * it, is here or one call away: routing (route.c), its tenant (tenant.c),
+ * its deadline (http_max_wait), its queue and pacing (sched.c), its
+ * attempts (upstream.c), what an attempt's end means (policy.c, which
+ * decides and never acts), and its answer (front_answer).  Touches the
+ * clock only through the loop's loop_time.
+ */
+#include <stdlib.h>
+
+#include "front.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "policy.h"
+#include "proxy.h"
+#include "route.h"
+#include "sched.h"
+#include "tenant.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+struct proxy {
+	const struct config	*cfg;
+	const struct loop_time	*now;
+	struct sched		*sched;
+	struct tenant_map	*tenants;
+	struct metrics		*metrics;
+	struct front		*front;
+	struct upstream		*up;
+	int			 shut;		/* the drain is over */
+};
+
+struct proxy *
+proxy_new(const struct config *cfg, const struct loop_time *now,
+    struct sched *sched, struct tenant_map *tenants, struct metrics *metrics)
+{
+	struct proxy	*p = xcalloc(1, sizeof(*p));
+
+	p->cfg = cfg;
+	p->now = now;
+	p->sched = sched;
+	p->tenants = tenants;
+	p->metrics = metrics;
+	return p;
+}
+
+void
+proxy_free(struct proxy *p)
+{
+	free(p);
+}
+
+void
+proxy_set_ends(struct proxy *p, struct front *front, struct upstream *up)
+{
+	p->front = front;
+	p->up = up;
+}
+
+void
+proxy_set_config(struct proxy *p, const struct config *cfg)
+{
+	p->cfg = cfg;
+}
+
+enum weir_err
+proxy_arrive(struct call *c, void *arg)
+{
+	struct proxy	*p = arg;
+	enum weir_err	 e;
+	uint64_t	 wait_ms;
+
+	if ((e = route_call(p->cfg, c)) != WERR_NONE ||
+	    (e = tenant_identify(p->cfg, p->tenants, c,
+	    p->now->mono_ms)) != WERR_NONE)
+		return e;
+	if (http_max_wait(hdrs_get(&c->in_hdrs, "X-Weir-Max-Wait"),
+	    p->cfg->max_wait_ms, p->cfg->max_wait_cap_ms, &wait_ms) == -1)
+		return WERR_BAD_MAX_WAIT;
+	c->deadline_ms = c->arrival_ms + wait_ms;
+	if ((e = sched_submit(p->sched, c, p->now->mono_ms)) != WERR_NONE)
+		c->retry_after_s = 1;
+	return e;
+}
+
+/* Do what policy decided: pause, then retry or answer. */
+static void
+apply(struct proxy *p, struct call *c, const struct policy_decision *d)
+{
+	uint64_t	 now = p->now->mono_ms;
+
+	if (d->pause_tenant) {
+		c->throttled++;
+		sched_throttle(p->sched, c, now, d->wait_hint_ms,
+		    d->limit_per_min);
+		log_info("%s: tenant %s throttled (429), paused %llu ms%s",
+		    c->reqid, c->tenant, (unsigned long long)d->wait_hint_ms,
+		    d->verdict == POLICY_RETRY ? ", will retry" :
+		    ", past the deadline: answering the 429");
+	}
+	switch (d->verdict) {
+	case POLICY_RETRY:
+		if (!d->pause_tenant) {
+			c->retries++;
+			log_info("%s: retrying after %s in %llu ms", c->reqid,
+			    d->reason, (unsigned long long)d->wait_ms);
+		}
+		metrics_retry(p->metrics, c->tenant, d->reason);
+		sched_requeue(p->sched, c, now + d->wait_ms, now);
+		return;
+	case POLICY_FAIL:
+		call_set_error(c, d->err, NULL);
+		break;
+	case POLICY_ANSWER:
+		break;
+	}
+	if (d->retry_after_s > 0)
+		c->retry_after_s = d->retry_after_s;
+	front_answer(p->front, c);
+}
+
+/* An attempt is over, or could not start: decide and apply. */
+static void
+decide(struct proxy *p, struct call *c)
+{
+	struct policy_decision	 d;
+
+	if (c->up == UP_LOGIN)
+		tenant_learn(p->tenants, c, p->now->mono_ms);
+	policy_classify(p->cfg, c, p->now->mono_ms, p->now->wall_ms, &d);
+	apply(p, c, &d);
+}
+
+void
+proxy_attempt_done(struct call *c, void *arg)
+{
+	struct proxy	*p = arg;
+
+	sched_done(p->sched, c, p->now->mono_ms);
+	metrics_attempt(p->metrics, c, p->now->mono_ms - c->sent_ms);
+	decide(p, c);
+}
+
+void
+proxy_stream(struct call *c, void *arg)
+{
+	struct proxy	*p = arg;
+
+	front_stream(p->front, c);
+}
+
+void
+proxy_drained(struct call *c, void *arg)
+{
+	struct proxy	*p = arg;
+
+	upstream_drained(p->up, c);
+}
+
+void
+proxy_abandon(struct call *c, void *arg)
+{
+	struct proxy	*p = arg;
+
+	if (c->xfer != NULL) {
+		upstream_cancel(p->up, c);
+		c->xfer_error = XFER_OTHER;	/* not an answer: learn nothing */
+		sched_done(p->sched, c, p->now->mono_ms);
+	} else
+		sched_remove(p->sched, c);
+}
+
+void
+proxy_dispatch(void *arg)
+{
+	struct proxy		*p = arg;
+	struct policy_decision	 d;
+	struct call		*c, *next;
+	uint64_t		 now = p->now->mono_ms;
+	int			 started = 0;
+
+	if (p->shut)
+		return;		/* past the drain, nothing goes out */
+	for (c = sched_expire(p->sched, now); c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		policy_deadline(c, c->not_before_ms, now, &d);
+		apply(p, c, &d);
+	}
+	while ((c = sched_next(p->sched, now)) != NULL) {
+		metrics_queue_wait(p->metrics, now - c->enqueued_ms);
+		if (upstream_start(p->up, c, now) == 0) {
+			started = 1;
+			continue;
+		}
+		/* Could not even start: answer with the failure. */
+		sched_done(p->sched, c, now);
+		if (c->xfer_error == XFER_OK)
+			c->xfer_error = XFER_OTHER;
+		decide(p, c);
+	}
+	/* Send what was just dispatched now, not after another sleep. */
+	if (started)
+		upstream_perform(p->up);
+}
+
+long
+proxy_timeout(void *arg)
+{
+	struct proxy	*p = arg;
+	uint64_t	 due, now = p->now->mono_ms;
+
+	if (p->shut || (due = sched_next_due(p->sched, now)) == SCHED_NEVER)
+		return -1;
+	return due > now ? (long)(due - now) : 0;
+}
+
+void
+proxy_shutdown(struct proxy *p)
+{
+	struct call	*c;
+	uint64_t	 now = p->now->mono_ms;
+
+	p->shut = 1;
+	while ((c = sched_drain(p->sched)) != NULL) {
+		c->queued_ms += now - c->enqueued_ms;
+		call_set_error(c, WERR_SHUTTING_DOWN, NULL);
+		front_answer(p->front, c);
+	}
+}
