@@ -18,8 +18,8 @@
 #include <microhttpd.h>
 
 #include "admin.h"
-#include "error.h"
 #include "call.h"
+#include "error.h"
 #include "log.h"
 #include "metrics.h"
 #include "mhd.h"

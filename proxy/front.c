@@ -13,13 +13,13 @@
  * Touches http (head checks), route, sched and log; the loop owns the
  * clock.
  */
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +33,12 @@
 #include "front.h"
 #include "http.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "mhd.h"
 #include "reqid.h"
 #include "route.h"
-#include "loop.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 enum req_state {
@@ -58,11 +59,7 @@ struct req {
 	int			 answer_ready;	/* call back from upstream */
 	int			 gone;		/* the client hung up */
 	int			 close;		/* close after the answer */
-	int			 watched;	/* sock in the hang-up watch */
-	int			 sock;
-	uint64_t		 suspended_ms;
-	struct req		*wnext, *wprev;	/* suspended, not yet watched */
-	int			 waiting;	/* on that list */
+	struct watch_item	 watch;		/* while suspended */
 	/* A streaming answer (call.h): the head goes out, the body
 	 * follows as upstream fills the call's buffer. */
 	int			 streaming;	/* front_stream() ran */
@@ -85,19 +82,7 @@ struct front {
 	struct MHD_Daemon	*d;
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	uint64_t		 pending;	/* requests not yet answered */
-	/*
-	 * MHD does not look at a suspended connection, so a client that hangs
-	 * up while its call waits would go unnoticed until the answer.  The
-	 * sockets of suspended connections sit in this epoll set for
-	 * EPOLLRDHUP; a hang-up takes the call back from sched or upstream.
-	 * Most calls are answered within milliseconds, so a connection joins
-	 * the set only once it has waited WATCH_AFTER_MS (two epoll_ctl calls
-	 * per request cost more than anything else front does); until then
-	 * it waits on a list, oldest first.
-	 */
-	int			 watch_fd;
-	struct req		*whead, *wtail;
-	uint64_t		 next_sweep_ms;
+	struct watch		*watch;		/* hang-ups while suspended */
 	uint64_t		 conns;		/* client connections open */
 	/*
 	 * When libmicrohttpd stops accepting (at its connection limit, or
@@ -135,8 +120,6 @@ struct front {
  * answers them.
  */
 #define CONN_SLACK	64
-
-#define WATCH_AFTER_MS	100
 
 /* How much of a streaming answer MHD asks for at once. */
 #define STREAM_BLOCK	65536
@@ -392,120 +375,48 @@ on_body(struct front *f, struct req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* Watch a suspended connection's socket for the client hanging up. */
-static void
-watch(struct front *f, struct req *r)
-{
-	const union MHD_ConnectionInfo	*ci;
-	struct epoll_event		 ev;
-
-	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL)
-		return;
-	r->sock = ci->connect_fd;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLRDHUP;
-	ev.data.ptr = r;
-	if (epoll_ctl(f->watch_fd, EPOLL_CTL_ADD, r->sock, &ev) == 0)
-		r->watched = 1;
-}
-
-/* Take r off the waiting list. */
-static void
-unlist(struct front *f, struct req *r)
-{
-	if (!r->waiting)
-		return;
-	if (r->wprev != NULL)
-		r->wprev->wnext = r->wnext;
-	else
-		f->whead = r->wnext;
-	if (r->wnext != NULL)
-		r->wnext->wprev = r->wprev;
-	else
-		f->wtail = r->wprev;
-	r->wnext = r->wprev = NULL;
-	r->waiting = 0;
-}
-
-/* A connection was suspended: list it, to be watched if it waits long. */
+/* A connection was suspended: watch for its client hanging up. */
 static void
 enlist(struct front *f, struct req *r)
 {
-	r->suspended_ms = f->clock->mono_ms;
-	r->wprev = f->wtail;
-	r->wnext = NULL;
-	if (f->wtail != NULL)
-		f->wtail->wnext = r;
-	else
-		f->whead = r;
-	f->wtail = r;
-	r->waiting = 1;
-}
+	const union MHD_ConnectionInfo	*ci;
 
-/* Start watching the connections that have waited WATCH_AFTER_MS. */
-static void
-sweep(struct front *f)
-{
-	struct req	*r;
-
-	if (f->clock->mono_ms < f->next_sweep_ms)
-		return;
-	f->next_sweep_ms = f->clock->mono_ms + WATCH_AFTER_MS / 2;
-	while ((r = f->whead) != NULL &&
-	    r->suspended_ms + WATCH_AFTER_MS <= f->clock->mono_ms) {
-		unlist(f, r);
-		watch(f, r);
-	}
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL)
+		watch_add(f->watch, &r->watch, ci->connect_fd,
+		    f->clock->mono_ms);
 }
 
 static void
 unwatch(struct front *f, struct req *r)
 {
-	unlist(f, r);
-	if (!r->watched)
-		return;
-	epoll_ctl(f->watch_fd, EPOLL_CTL_DEL, r->sock, NULL);
-	r->watched = 0;
+	watch_del(f->watch, &r->watch);
 }
 
-/* Clients that hung up while their calls waited: take the calls back. */
+/* watch_gone_cb: a client hung up while its connection was suspended. */
 static void
-check_hangups(struct front *f)
+on_gone(struct watch_item *it, void *arg)
 {
-	struct epoll_event	 ev[64];
-	struct req		*r;
-	char			 byte;
-	int			 i, n;
+	struct front	*f = arg;
+	struct req	*r = (struct req *)((char *)it -
+			    offsetof(struct req, watch));
 
-	while ((n = epoll_wait(f->watch_fd, ev, 64, 0)) > 0) {
-		for (i = 0; i < n; i++) {
-			r = ev[i].data.ptr;
-			unwatch(f, r);
-			/* Half-closed with bytes still unread is not gone. */
-			if (!(ev[i].events & (EPOLLHUP | EPOLLERR)) &&
-			    recv(r->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
-				continue;
-			if (r->stream_wait) {
-				/* Its reader cuts the answer short, and
-				 * on_completed() takes the call back. */
-				r->stream_wait = 0;
-				r->gone = 1;
-				MHD_resume_connection(r->conn);
-				continue;
-			}
-			if (r->answer_ready)
-				continue;
-			r->gone = 1;
-			f->hooks.abandon(r->call, f->hooks_arg);
-			r->call->done_ms = f->clock->mono_ms;
-			answered(f, r->call, 499, 0);
-			r->answer_ready = 1;
-			MHD_resume_connection(r->conn);
-		}
-		if (n < 64)
-			break;
+	if (r->stream_wait) {
+		/* Its reader cuts the answer short, and on_completed()
+		 * takes the call back. */
+		r->stream_wait = 0;
+		r->gone = 1;
+		MHD_resume_connection(r->conn);
+		return;
 	}
+	if (r->answer_ready)
+		return;
+	r->gone = 1;
+	f->hooks.abandon(r->call, f->hooks_arg);
+	r->call->done_ms = f->clock->mono_ms;
+	answered(f, r->call, 499, 0);
+	r->answer_ready = 1;
+	MHD_resume_connection(r->conn);
 }
 
 /* The whole request is in: hand it to the call's life. */
@@ -986,8 +897,7 @@ front_new(const struct config *cfg, struct loop *loop,
 	size_t		 memlimit;
 
 	f = xcalloc(1, sizeof(*f));
-	if ((f->watch_fd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		log_warn("epoll_create1");
+	if ((f->watch = watch_new()) == NULL) {
 		free(f);
 		return NULL;
 	}
@@ -1040,7 +950,7 @@ front_new(const struct config *cfg, struct loop *loop,
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	/* Readiness only wakes the loop: front's pass does the work. */
 	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, wake, f) == -1 ||
-	    loop_add_fd(loop, f->watch_fd, LOOP_READ, wake, f) == -1) {
+	    loop_add_fd(loop, watch_fd(f->watch), LOOP_READ, wake, f) == -1) {
 		log_error("too many descriptors for the loop");
 		MHD_stop_daemon(f->d);
 		goto fail;
@@ -1049,7 +959,7 @@ front_new(const struct config *cfg, struct loop *loop,
  fail:
 	if (f->reserve_fd != -1)
 		close(f->reserve_fd);
-	close(f->watch_fd);
+	watch_free(f->watch);
 	free(f);
 	return NULL;
 }
@@ -1084,7 +994,7 @@ front_free(struct front *f)
 		}
 	}
 	MHD_stop_daemon(f->d);	/* closes listen_fd */
-	close(f->watch_fd);
+	watch_free(f->watch);
 	if (f->reserve_fd != -1)
 		close(f->reserve_fd);
 	free(f);
@@ -1113,15 +1023,10 @@ front_timeout(void *arg)
 {
 	struct front	*f = arg;
 	long		 ms = mhd_timeout(f->d);
-	uint64_t	 now = f->clock->mono_ms;
+	long		 w = watch_timeout(f->watch, f->clock->mono_ms);
 
-	if (f->whead != NULL) {
-		uint64_t due = f->whead->suspended_ms + WATCH_AFTER_MS;
-		long sweep = due > now ? (long)(due - now) : 0;
-
-		if (ms == -1 || sweep < ms)
-			ms = sweep;
-	}
+	if (w != -1 && (ms == -1 || w < ms))
+		ms = w;
 	return ms;
 }
 
@@ -1130,8 +1035,7 @@ front_run(void *arg)
 {
 	struct front	*f = arg;
 
-	sweep(f);
-	check_hangups(f);
+	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
 	MHD_run(f->d);
 	if (saturated(f))
 		shed(f);

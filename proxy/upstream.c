@@ -346,13 +346,12 @@ map_error(CURLcode rc)
 	}
 }
 
-int
-upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
+/* A transfer from the pool (reset, not re-created: a fresh easy handle
+ * costs a malloc and a memset of several KB), or NULL. */
+static struct xfer *
+xfer_get(struct upstream *u)
 {
-	const struct config	*cfg = u->cfg;
-	struct xfer		*x;
-	const struct dest	*d;
-	CURL			*e;
+	struct xfer	*x;
 
 	if ((x = u->free_xfers) != NULL) {
 		u->free_xfers = x->next;
@@ -361,16 +360,21 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 		x = xcalloc(1, sizeof(*x));
 		if ((x->easy = curl_easy_init()) == NULL) {
 			free(x);
-			c->xfer_error = XFER_OTHER;
-			return -1;
+			return NULL;
 		}
 	}
 	x->next = NULL;
-	x->call = c;
 	x->u = u;
-	e = x->easy;
+	return x;
+}
 
-	d = &u->dest[c->up];
+/* Where the call goes and what it sends: URL, target, method, body. */
+static void
+set_request(const struct upstream *u, CURL *e, const struct call *c)
+{
+	const struct dest	*d = &u->dest[c->up];
+	char			*target;
+
 	/*
 	 * The URL only picks the connection; the request line carries the
 	 * target byte for byte (CURLOPT_REQUEST_TARGET), so curl never
@@ -378,8 +382,6 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	 */
 	curl_easy_setopt(e, CURLOPT_URL, d->url);
 	if (*d->basepath != '\0') {
-		char *target;
-
 		xasprintf(&target, "%s%s", d->basepath, c->path);
 		curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, target);
 		free(target);	/* curl copies string options */
@@ -400,9 +402,6 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 		if (strcmp(c->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	}
-	x->headers = build_headers(cfg, c);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-
 	/*
 	 * libcurl sends a request again, unasked, when a reused HTTP/1.1
 	 * connection closes before any byte of the answer; a proxy must not
@@ -413,6 +412,13 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	 */
 	if (!policy_idempotent(c) && !u->h2[c->up])
 		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+}
+
+/* How every transfer runs: protocols, timeouts, TLS, our callbacks. */
+static void
+set_transfer(const struct config *cfg, struct xfer *x)
+{
+	CURL	*e = x->easy;
 
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -434,13 +440,29 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->xfer_errmsg);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->call->xfer_errmsg);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+}
+
+int
+upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
+{
+	struct xfer	*x;
+
+	if ((x = xfer_get(u)) == NULL) {
+		c->xfer_error = XFER_OTHER;
+		return -1;
+	}
+	x->call = c;
+	set_request(u, x->easy, c);
+	x->headers = build_headers(u->cfg, c);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	set_transfer(u->cfg, x);
 
 	call_reset_response(c);
 	c->attempts++;
 	c->sent_ms = now_ms;
-	if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
+	if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK) {
 		c->xfer_error = XFER_OTHER;
 		xfer_release(u, x);
 		return -1;
