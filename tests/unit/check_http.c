@@ -171,6 +171,78 @@ START_TEST(a_nul_in_the_request_line_is_told_by_where_parts_end)
 }
 END_TEST
 
+/* The smuggling shapes and what a proxy cannot pass on, by framing. */
+START_TEST(framing_refuses_what_two_parsers_could_read_apart)
+{
+	static const struct {
+		const char	*fields[4][2];
+		const char	*version;
+		enum weir_err	 want;
+	} cases[] = {
+		{ { { "Host", "w" } }, "HTTP/1.1", WERR_NONE },
+		{ { { "Content-Length", "5" } }, "HTTP/1.0", WERR_NONE },
+		{ { { "Host", "w" }, { "Content-Length", "5" },
+		    { "Content-Length", "5" } }, "HTTP/1.1", WERR_NONE },
+		{ { { "Host", "w" }, { "Content-Length", "5" },
+		    { "Content-Length", "6" } }, "HTTP/1.1", WERR_BAD_REQUEST },
+		{ { { "Host", "w" }, { "Content-Length", "5" },
+		    { "Transfer-Encoding", "chunked" } }, "HTTP/1.1",
+		    WERR_BAD_REQUEST },
+		{ { { "Host", "w" }, { "Transfer-Encoding", "gzip" } },
+		    "HTTP/1.1", WERR_UNSUPPORTED_TRANSFER_ENCODING },
+		{ { { "Host", "w" }, { "Transfer-Encoding", "chunked" },
+		    { "Transfer-Encoding", "chunked" } }, "HTTP/1.1",
+		    WERR_UNSUPPORTED_TRANSFER_ENCODING },
+		{ { { "Content-Length", "5" } }, "HTTP/1.1", WERR_BAD_REQUEST },
+	};
+	struct hdrs	 h;
+	const char	*msg;
+	size_t		 i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&h, 0, sizeof(h));
+		for (k = 0; k < 4 && cases[i].fields[k][0] != NULL; k++)
+			hdrs_add(&h, cases[i].fields[k][0],
+			    cases[i].fields[k][1]);
+		ck_assert_msg(http_check_framing("POST", "/x", &h,
+		    cases[i].version, 32768, &msg) == cases[i].want,
+		    "case %zu", i);
+		if (cases[i].want == WERR_BAD_REQUEST)
+			ck_assert_ptr_nonnull(msg);
+		hdrs_free(&h);
+	}
+	/* the whole head counts against max_header_size */
+	memset(&h, 0, sizeof(h));
+	hdrs_add(&h, "Host", "w");
+	hdrs_add(&h, "X-Big", "0123456789012345678901234567890123456789");
+	ck_assert_int_eq(http_check_framing("GET", "/x", &h, "HTTP/1.1", 64,
+	    &msg), WERR_HEADERS_TOO_LARGE);
+	ck_assert_int_eq(http_check_framing("GET", "/x", &h, "HTTP/1.1", 1024,
+	    &msg), WERR_NONE);
+	hdrs_free(&h);
+}
+END_TEST
+
+START_TEST(max_wait_is_seconds_capped)
+{
+	uint64_t	 ms;
+
+	ck_assert_int_eq(http_max_wait(NULL, 15000, 300000, &ms), 0);
+	ck_assert_uint_eq(ms, 15000);
+	ck_assert_int_eq(http_max_wait("2.5", 15000, 300000, &ms), 0);
+	ck_assert_uint_eq(ms, 2500);
+	ck_assert_int_eq(http_max_wait("0", 15000, 300000, &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	ck_assert_int_eq(http_max_wait("86400", 15000, 300000, &ms), 0);
+	ck_assert_uint_eq(ms, 300000);
+	ck_assert_int_eq(http_max_wait("-1", 15000, 300000, &ms), -1);
+	ck_assert_int_eq(http_max_wait("5s", 15000, 300000, &ms), -1);
+	ck_assert_int_eq(http_max_wait("nan", 15000, 300000, &ms), -1);
+	ck_assert_int_eq(http_max_wait("", 15000, 300000, &ms), -1);
+	ck_assert_int_eq(http_max_wait("1e300", 15000, 300000, &ms), -1);
+}
+END_TEST
+
 static Suite *
 http_suite(void)
 {
@@ -187,6 +259,8 @@ http_suite(void)
 	tcase_add_test(tc, a_folded_name_is_told_by_where_it_lies);
 	tcase_add_test(tc, a_nul_in_a_value_is_told_by_where_the_line_ends);
 	tcase_add_test(tc, a_nul_in_the_request_line_is_told_by_where_parts_end);
+	tcase_add_test(tc, framing_refuses_what_two_parsers_could_read_apart);
+	tcase_add_test(tc, max_wait_is_seconds_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }
