@@ -7,7 +7,7 @@
  * passes were added, with a function that says how long the loop may
  * sleep for its sake.  Redis' ae.c (aeCreateFileEvent, aeCreateTimeEvent)
  * is the model.  The loop does the sleeping itself through one poll
- * function, libcurl's curl_multi_poll() in weir (upstream_wait), which
+ * function, libcurl's curl_multi_poll() in weir (upstream_poll), which
  * adds curl's own sockets and timeout to ours.
  *
  * The loop is the one place that reads the clock: every pass, callback

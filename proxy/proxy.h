@@ -40,16 +40,15 @@ void		 proxy_set_ends(struct proxy *, struct front *,
 void		 proxy_set_config(struct proxy *, const struct config *);
 
 /*
- * A request arrived whole (front_arrive_cb): route it, name its tenant,
+ * A request arrived whole (front_hooks.arrive): route it, name its tenant,
  * set its deadline and queue it.  WERR_NONE: sched has it.  Otherwise
  * front keeps it and answers with the error (and call->retry_after_s).
  */
 enum weir_err	 proxy_arrive(struct call *, void *proxy);
 /* The client of a call that sched or upstream holds went away
- * (front_abandon_cb): take it back. */
+ * (front_hooks.abandon): take it back. */
 void		 proxy_abandon(struct call *, void *proxy);
-/* A streaming call's client took bytes (front_abandon_cb for
- * front_set_drained). */
+/* A streaming call's client took bytes (front_hooks.drained). */
 void		 proxy_drained(struct call *, void *proxy);
 /* An attempt is over (upstream_done_cb): retry or answer. */
 void		 proxy_attempt_done(struct call *, void *proxy);

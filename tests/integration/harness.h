@@ -88,7 +88,8 @@ int	 h_wait_stderr(const struct h_weir *w, const char *needle,
 /*
  * The first line of w's log that contains needle and is an access line
  * ("msg":"access"), as a new string (free it), or NULL.  weir writes
- * access lines once per loop pass, so this waits up to 2 s for needle.
+ * an access line when the answer is sent, which the client may see first,
+ * so this waits up to 2 s for needle.
  */
 char	*h_access_line(const struct h_weir *w, const char *needle);
 
