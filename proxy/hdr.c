@@ -9,17 +9,51 @@
 #include "hdr.h"
 #include "xmalloc.h"
 
+/*
+ * One block per field: name, NUL, value, NUL (curl's dynhds.c does the
+ * same).  Half the mallocs of two copies, and a field is freed by freeing
+ * its name.  Like strndup, each part ends at an embedded NUL.
+ */
+static char *
+field_new(const char *name, size_t namelen, const char *value,
+    size_t valuelen, char **valuep)
+{
+	char	*p;
+
+	namelen = strnlen(name, namelen);
+	valuelen = strnlen(value, valuelen);
+	p = xmalloc(namelen + 1 + valuelen + 1);
+	memcpy(p, name, namelen);
+	p[namelen] = '\0';
+	*valuep = p + namelen + 1;
+	memcpy(*valuep, value, valuelen);
+	(*valuep)[valuelen] = '\0';
+	return p;
+}
+
 void
 hdrs_addn(struct hdrs *h, const char *name, size_t namelen,
     const char *value, size_t valuelen)
 {
+	struct hdr	*f;
+
 	if (h->n == h->cap) {
 		h->cap = h->cap == 0 ? 16 : h->cap * 2;
 		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
 	}
-	h->v[h->n].name = xstrndup(name, namelen);
-	h->v[h->n].value = xstrndup(value, valuelen);
-	h->n++;
+	f = &h->v[h->n++];
+	f->name = field_new(name, namelen, value, valuelen, &f->value);
+}
+
+void
+hdrs_set_value(struct hdrs *h, size_t i, const char *value, size_t len)
+{
+	struct hdr	*f = &h->v[i];
+	char		*old = f->name;
+
+	/* A new block before the old one goes: value may point into it. */
+	f->name = field_new(old, strlen(old), value, len, &f->value);
+	free(old);
 }
 
 void
@@ -36,7 +70,6 @@ hdrs_del(struct hdrs *h, const char *name)
 	for (i = j = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].name, name) == 0) {
 			free(h->v[i].name);
-			free(h->v[i].value);
 			removed++;
 			continue;
 		}
@@ -80,10 +113,8 @@ hdrs_free(struct hdrs *h)
 
 	if (h == NULL)
 		return;
-	for (i = 0; i < h->n; i++) {
+	for (i = 0; i < h->n; i++)
 		free(h->v[i].name);
-		free(h->v[i].value);
-	}
 	free(h->v);
 	h->v = NULL;
 	h->n = h->cap = 0;

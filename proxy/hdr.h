@@ -2,7 +2,9 @@
  * hdr.h - an ordered list of HTTP header fields.
  *
  * Order and duplicates are kept, names compare case-insensitively.  The
- * list owns copies of every name and value; hdrs_free() releases them.
+ * list owns a copy of every field, name and value in one allocation;
+ * hdrs_free() releases them.  Callers read name and value but never free
+ * or replace them: hdrs_set_value() changes a value.
  * A zeroed struct hdrs is an empty list.
  */
 #ifndef WEIR_HDR_H
@@ -11,8 +13,8 @@
 #include <stddef.h>
 
 struct hdr {
-	char	*name;
-	char	*value;
+	char	*name;		/* the field's allocation starts here */
+	char	*value;		/* just after name's NUL, same block */
 };
 
 struct hdrs {
@@ -26,6 +28,12 @@ void		 hdrs_add(struct hdrs *, const char *name, const char *value);
 /* Append a copy of name/value given as counted strings. */
 void		 hdrs_addn(struct hdrs *, const char *name, size_t namelen,
 		    const char *value, size_t valuelen);
+/*
+ * Replace the value of field i (< n) with a copy of value/len; value may
+ * point into the field itself.
+ */
+void		 hdrs_set_value(struct hdrs *, size_t i, const char *value,
+		    size_t len);
 /* Remove every field called name; returns how many were removed. */
 size_t		 hdrs_del(struct hdrs *, const char *name);
 /* Replace every field called name with one field name: value. */

@@ -13,6 +13,11 @@
 #include "json.h"
 #include "xmalloc.h"
 
+/* json_type() hands jsmn's type on as it is. */
+_Static_assert(JSON_OBJECT == (int)JSMN_OBJECT &&
+    JSON_ARRAY == (int)JSMN_ARRAY && JSON_STRING == (int)JSMN_STRING &&
+    JSON_PRIMITIVE == (int)JSMN_PRIMITIVE, "json_type is jsmntype_t");
+
 struct json {
 	const char	*doc;
 	jsmntok_t	*t;
@@ -82,6 +87,23 @@ json_get(const struct json *j, int tok, const char *key)
 		i = skip(j, i + 1);
 	}
 	return -1;
+}
+
+enum json_type
+json_type(const struct json *j, int tok)
+{
+	if (tok < 0 || tok >= j->n)
+		return JSON_NONE;
+	return (enum json_type)j->t[tok].type;
+}
+
+const char *
+json_text(const struct json *j, int tok, size_t *len)
+{
+	if (tok < 0 || tok >= j->n)
+		return NULL;
+	*len = (size_t)(j->t[tok].end - j->t[tok].start);
+	return j->doc + j->t[tok].start;
 }
 
 static int

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hash.h"
 #include "json.h"
 #include "policy.h"
 
@@ -237,12 +238,7 @@ policy_final_status(const struct config *cfg, const struct call *c,
 static uint32_t
 jitter_seed(const struct call *c)
 {
-	uint32_t	 h = 2166136261u;
-	const char	*p;
-
-	for (p = c->reqid; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h ^ (c->attempts * 2654435761u);
+	return hash_fnv1a(c->reqid) ^ (c->attempts * 2654435761u);
 }
 
 /* The upstream's word on how long to wait, if it gave one. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "hash.h"
 #include "sched.h"
 #include "xmalloc.h"
 
@@ -109,11 +110,7 @@ static void	set_rate(struct tenant *, uint64_t now_ms);
 static unsigned
 hash(const char *s)
 {
-	uint32_t	 h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % NBUCKETS;
+	return hash_fnv1a(s) % NBUCKETS;
 }
 
 static struct tenant *

@@ -186,8 +186,9 @@ on_header(char *line, size_t size, size_t n, void *arg)
 			line++;
 		xasprintf(&joined, "%s %.*s", h->value, (int)(end - line),
 		    line);
-		free(h->value);
-		h->value = joined;
+		hdrs_set_value(&c->resp_hdrs, c->resp_hdrs.n - 1, joined,
+		    strlen(joined));
+		free(joined);
 		return len;
 	}
 	if ((colon = memchr(line, ':', (size_t)(end - line))) == NULL)

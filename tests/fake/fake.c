@@ -1,7 +1,8 @@
 /*
  * fake.c - the fake upstream: a libmicrohttpd server (thread per
  * connection) that records what it receives and answers what the test's
- * handler says, and a plain-socket server that answers fixed raw bytes.
+ * handler says, and a plain-socket server that answers fixed raw bytes
+ * or, scripted, answers or hangs up request by request.
  *
  * Test code: it may block a connection thread (delay, hang) and aborts on
  * allocation failure.  It touches nothing but its own sockets and memory.
@@ -59,6 +60,10 @@ struct fake {
 	int			*held;		/* sockets held open */
 	size_t			 nheld;
 	size_t			 held_cap;
+	fake_raw_script		 script;	/* scripted: a thread a conn */
+	pthread_t		*conns;		/* only the acceptor adds */
+	size_t			 nconns;
+	size_t			 conns_cap;
 };
 
 /* Per-request state of the HTTP fake, made by the URI log callback. */
@@ -303,6 +308,7 @@ req_copy(const struct fake_req *src)
 
 	r = fake_alloc(sizeof(*r));
 	r->seq = src->seq;
+	r->conn = src->conn;
 	r->method = fake_strdup(src->method ? src->method : "");
 	r->target = fake_strdup(src->target ? src->target : "");
 	r->version = fake_strdup(src->version ? src->version : "");
@@ -965,60 +971,171 @@ raw_parse(struct fake_req *r, const char *p, size_t head_len)
 	}
 }
 
+/*
+ * Read one request from fd into req: its head (waiting up to head_ms for
+ * more of it; -1: until the fake stops) and its body (Content-Length or
+ * chunked; what came if it stops short for 2 s).  Bytes past the request
+ * stay in b for the next one.  1 when req holds a request (free it with
+ * req_clear), 0 on EOF or timeout before a whole head, -1 when the fake
+ * is stopping or on error.
+ */
+static int
+raw_request(struct fake *f, int fd, struct fake_buf *b, int head_ms,
+    struct fake_req *req)
+{
+	const char	*te, *cl, *hend = NULL;
+	size_t		 head_len, want = 0, body;
+	int		 chunked = 0, rc;
+
+	memset(req, 0, sizeof(*req));
+	for (;;) {
+		if (b->len > 0 && (hend = memmem(b->p, b->len, "\r\n\r\n", 4)))
+			break;
+		if ((rc = raw_read(f, fd, b, head_ms)) <= 0)
+			return rc;
+	}
+	head_len = (size_t)(hend - b->p) + 4;
+	raw_parse(req, b->p, head_len);
+	if ((cl = fake_req_header(req, "Content-Length")) != NULL)
+		want = strtoul(cl, NULL, 10);
+	if ((te = fake_req_header(req, "Transfer-Encoding")) != NULL &&
+	    strcasestr(te, "chunked") != NULL)
+		chunked = 1;
+	for (;;) {
+		if (!chunked && b->len - head_len >= want)
+			break;
+		if (chunked && b->len - head_len >= 5 &&
+		    memcmp(b->p + b->len - 5, "0\r\n\r\n", 5) == 0)
+			break;
+		if ((rc = raw_read(f, fd, b, 2000)) <= 0) {
+			if (rc == -1) {
+				req_clear(req);
+				return -1;
+			}
+			break;
+		}
+	}
+	body = b->len - head_len;
+	if (!chunked && body > want)
+		body = want;
+	req->body_len = body;
+	req->body = fake_alloc(body + 1);
+	memcpy(req->body, b->p + head_len, body);
+	b->len -= head_len + body;
+	memmove(b->p, b->p + head_len + body, b->len + 1);
+	if (req->method == NULL)
+		req->method = fake_strdup("");
+	if (req->target == NULL)
+		req->target = fake_strdup("");
+	return 1;
+}
+
 /* Serve one raw connection; returns -1 when the fake is stopping. */
 static int
 raw_serve(struct fake *f, int fd)
 {
 	struct fake_buf	 b = { 0 };
 	struct fake_req	 req;
-	const char	*te, *cl, *hend = NULL;
-	size_t		 head_len, want = 0;
-	int		 chunked = 0, rc;
+	int		 rc;
 
-	memset(&req, 0, sizeof(req));
-	for (;;) {
-		if (b.len > 0 && (hend = memmem(b.p, b.len, "\r\n\r\n", 4)))
-			break;
-		if ((rc = raw_read(f, fd, &b, 5000)) <= 0) {
-			fake_buf_free(&b);
-			return rc;
-		}
-	}
-	head_len = (size_t)(hend - b.p) + 4;
-	raw_parse(&req, b.p, head_len);
-	if ((cl = fake_req_header(&req, "Content-Length")) != NULL)
-		want = strtoul(cl, NULL, 10);
-	if ((te = fake_req_header(&req, "Transfer-Encoding")) != NULL &&
-	    strcasestr(te, "chunked") != NULL)
-		chunked = 1;
-	for (;;) {
-		if (!chunked && b.len - head_len >= want)
-			break;
-		if (chunked && b.len - head_len >= 5 &&
-		    memcmp(b.p + b.len - 5, "0\r\n\r\n", 5) == 0)
-			break;
-		if ((rc = raw_read(f, fd, &b, 2000)) <= 0) {
-			if (rc == -1) {
-				fake_buf_free(&b);
-				req_clear(&req);
-				return -1;
-			}
-			break;
-		}
-	}
-	req.body_len = b.len - head_len;
-	req.body = fake_alloc(req.body_len + 1);
-	memcpy(req.body, b.p + head_len, req.body_len);
+	rc = raw_request(f, fd, &b, 5000, &req);
 	fake_buf_free(&b);
-	if (req.method == NULL)
-		req.method = fake_strdup("");
-	if (req.target == NULL)
-		req.target = fake_strdup("");
+	if (rc <= 0)
+		return rc;
 	record(f, &req);
 	req_clear(&req);
 
 	if (f->rawlen > 0)
 		(void)send(fd, f->rawbytes, f->rawlen, MSG_NOSIGNAL);
+	return 0;
+}
+
+/* One connection of a scripted raw fake, in its own thread. */
+struct raw_conn {
+	struct fake	*f;
+	int		 fd;
+	size_t		 id;
+};
+
+static void *
+scripted_conn(void *arg)
+{
+	static const char	 ok[] = "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+	    "{\"ok\":true}";
+	struct raw_conn		*rc = arg;
+	struct fake		*f = rc->f;
+	struct fake_buf		 b = { 0 };
+	struct fake_req		 req;
+	enum fake_raw_act	 act;
+
+	while (raw_request(f, rc->fd, &b, -1, &req) == 1) {
+		req.conn = rc->id;
+		record(f, &req);
+		act = f->script(f, &req, rc->fd, f->arg);
+		req_clear(&req);
+		if (act == FAKE_RAW_CLOSE ||
+		    send(rc->fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) == -1)
+			break;
+	}
+	fake_buf_free(&b);
+	shutdown(rc->fd, SHUT_RDWR);
+	close(rc->fd);
+	free(rc);
+	return NULL;
+}
+
+/* Give the connection fd a thread of its own (scripted fakes). */
+static void
+scripted_accept(struct fake *f, int fd)
+{
+	struct raw_conn	*rc;
+
+	if (f->nconns == f->conns_cap) {
+		f->conns_cap = f->conns_cap ? f->conns_cap * 2 : 16;
+		f->conns = fake_realloc(f->conns,
+		    f->conns_cap * sizeof(*f->conns));
+	}
+	rc = fake_alloc(sizeof(*rc));
+	rc->f = f;
+	rc->fd = fd;
+	rc->id = f->nconns;
+	if (pthread_create(&f->conns[f->nconns], NULL, scripted_conn,
+	    rc) != 0) {
+		close(fd);
+		free(rc);
+		return;
+	}
+	f->nconns++;
+}
+
+int
+fake_raw_wait_gone(struct fake *f, int fd, unsigned ms)
+{
+	struct pollfd	 pfd[2];
+	struct timespec	 ts, nap = { 0, 20 * 1000000L };
+	uint64_t	 now, end;
+	char		 c;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (end = now + ms; now < end; ) {
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = f->wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, end - now < 20 ? (int)(end - now) : 20) > 0) {
+			if (pfd[1].revents)
+				return -1;
+			if (recv(fd, &c, 1, MSG_PEEK) <= 0)
+				return 1;
+			/* bytes, not an end: look again a little later */
+			nanosleep(&nap, NULL);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+	}
 	return 0;
 }
 
@@ -1043,6 +1160,10 @@ raw_thread(void *arg)
 			break;
 		if ((fd = accept(f->lfd, NULL, NULL)) == -1)
 			continue;
+		if (f->script != NULL) {
+			scripted_accept(f, fd);
+			continue;
+		}
 		if (raw_serve(f, fd) == -1) {
 			close(fd);
 			break;
@@ -1056,20 +1177,14 @@ raw_thread(void *arg)
 	return NULL;
 }
 
-struct fake *
-fake_start_raw(const char *bytes, size_t len, int close_after)
+/* Listen on 127.0.0.1 port 0 and start the accepting thread. */
+static struct fake *
+raw_listen(struct fake *f)
 {
-	struct fake		*f;
 	struct sockaddr_in	 sin;
 	int			 one = 1;
 
-	f = fake_new();
 	f->raw = 1;
-	f->close_after = close_after;
-	f->rawbytes = fake_alloc(len + 1);
-	memcpy(f->rawbytes, bytes, len);
-	f->rawlen = len;
-
 	if (pipe2(f->wake, O_CLOEXEC) == -1)
 		goto fail;
 	if ((f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
@@ -1090,6 +1205,30 @@ fake_start_raw(const char *bytes, size_t len, int close_after)
 fail:
 	fake_stop(f);
 	return NULL;
+}
+
+struct fake *
+fake_start_raw(const char *bytes, size_t len, int close_after)
+{
+	struct fake	*f;
+
+	f = fake_new();
+	f->close_after = close_after;
+	f->rawbytes = fake_alloc(len + 1);
+	memcpy(f->rawbytes, bytes, len);
+	f->rawlen = len;
+	return raw_listen(f);
+}
+
+struct fake *
+fake_start_scripted(fake_raw_script script, void *arg)
+{
+	struct fake	*f;
+
+	f = fake_new();
+	f->script = script;
+	f->arg = arg;
+	return raw_listen(f);
 }
 
 void
@@ -1114,6 +1253,10 @@ fake_stop(struct fake *f)
 		(void)w;
 		pthread_join(f->thr, NULL);
 	}
+	/* the pipe stays readable: every connection thread sees it */
+	for (i = 0; i < f->nconns; i++)
+		pthread_join(f->conns[i], NULL);
+	free(f->conns);
 	for (i = 0; i < f->nheld; i++)
 		close(f->held[i]);
 	free(f->held);

@@ -8,7 +8,8 @@
  * delay, or no answer at all until fake_stop().  fake_start_raw() runs a
  * plain-socket server instead that reads each request and writes a fixed
  * string of bytes back, for answers no HTTP server would send (garbage,
- * truncated bodies).
+ * truncated bodies); fake_start_scripted() one that answers 200 or hangs
+ * up, request by request, as the test's script says.
  *
  * Everything here is test code: allocation failure aborts, and the record
  * is guarded by a mutex so tests may read it from any thread.
@@ -37,6 +38,8 @@ struct fake_req {
 	size_t		 nhdrs;
 	unsigned char	*body;		/* body_len bytes, then a NUL */
 	size_t		 body_len;
+	size_t		 conn;		/* scripted fakes: 0-based
+					   connection the request came on */
 };
 
 /*
@@ -88,6 +91,36 @@ struct fake	*fake_start(fake_handler handler, void *arg);
  * Returns the fake or NULL.
  */
 struct fake	*fake_start_raw(const char *bytes, size_t len, int close_after);
+
+/* What a scripted raw fake does after a request. */
+enum fake_raw_act {
+	FAKE_RAW_OK,		/* 200 {"ok":true}, the connection kept */
+	FAKE_RAW_CLOSE		/* close the connection without a byte */
+};
+
+/*
+ * Called for each request, recorded already (req->seq counts over all
+ * connections, req->conn numbers the connection), in the connection's
+ * own thread: calls on different connections run at once, and a script
+ * may block, watching fd with fake_raw_wait_gone().  req is only valid
+ * during the call.
+ */
+typedef enum fake_raw_act (*fake_raw_script)(struct fake *,
+    const struct fake_req *req, int fd, void *arg);
+
+/*
+ * Start a scripted raw fake on 127.0.0.1 port 0: a thread per connection,
+ * keep-alive, each request read whole (head and Content-Length or chunked
+ * body), recorded, then answered as script says.  Returns the fake or
+ * NULL.
+ */
+struct fake	*fake_start_scripted(fake_raw_script script, void *arg);
+
+/*
+ * For a script: wait up to ms for the peer on fd to hang up.  1 when it
+ * did, 0 when it is still there, -1 when the fake is stopping.
+ */
+int		 fake_raw_wait_gone(struct fake *, int fd, unsigned ms);
 
 /* The bound port. */
 uint16_t	 fake_port(const struct fake *);

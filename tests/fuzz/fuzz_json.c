@@ -67,13 +67,22 @@ static void
 walk(const uint8_t *data, size_t size)
 {
 	struct json	*j;
+	const char	*text;
+	size_t		 len;
 	int		 tok;
 
 	if ((j = json_parse((const char *)data, size, MAX_TOKENS)) == NULL)
 		return;
 	/* Out-of-range indexes included: the getters must refuse them. */
-	for (tok = -2; tok <= MAX_TOKENS + 1; tok++)
+	for (tok = -2; tok <= MAX_TOKENS + 1; tok++) {
 		getters(j, tok);
+		/* a token's text lies inside the document */
+		text = json_text(j, tok, &len);
+		FUZZ_CHECK((text == NULL) == (json_type(j, tok) == JSON_NONE));
+		if (text != NULL)
+			FUZZ_CHECK(text >= (const char *)data &&
+			    text + len <= (const char *)data + size);
+	}
 	json_free(j);
 }
 

@@ -240,12 +240,6 @@ h_weir_impostor(const struct fake_req *req, struct fake_reply *rp, void *arg)
 	fake_reply_printf(rp, "{}");
 }
 
-static void
-h_hang(const struct fake_req *req, struct fake_reply *rp, void *arg)
-{
-	rp->hang = 1;
-}
-
 /* 1234 bytes, also for HEAD (MHD sends the Content-Length, no body). */
 static void
 h_sized(const struct fake_req *req, struct fake_reply *rp, void *arg)
@@ -1166,115 +1160,10 @@ START_TEST(test_reqid_renamed)
 }
 END_TEST
 
-/* Upstream failures become weir's JSON errors. */
-
-START_TEST(test_upstream_unreachable)
-{
-	struct h_resp	 r;
-	uint64_t	 t0;
-
-	restart_weir(h_closed_port(), NULL);
-	t0 = h_mono_ms();
-	ck_assert_int_eq(do_req("GET", "/api/v2/down", NULL, &r), 0);
-	assert_weir_error(&r, 502);
-	assert_code(&r, "weir.upstream_unreachable");
-	ck_assert_ptr_nonnull(h_resp_header(&r, "X-Request-Id"));
-	ck_assert_msg(h_mono_ms() - t0 < 5000, "took %llu ms",
-	    (unsigned long long)(h_mono_ms() - t0));
-	ck_assert_uint_eq(fake_nreqs(api), 0);
-	ck_assert_uint_eq(fake_nreqs(login), 0);
-	h_resp_free(&r);
-}
-END_TEST
-
-START_TEST(test_upstream_timeout)
-{
-	static const char *const env[] = {
-		"WEIR_UPSTREAM_TIMEOUT=300ms", NULL,
-	};
-	struct h_resp	 r;
-	struct fake_req	*u;
-	uint64_t	 t0, dt;
-
-	api_handler = h_hang;
-	restart_weir(fake_port(api), env);
-	t0 = h_mono_ms();
-	ck_assert_int_eq(do_req("GET", "/api/v2/slow", NULL, &r), 0);
-	dt = h_mono_ms() - t0;
-	assert_weir_error(&r, 504);
-	assert_code(&r, "weir.upstream_timeout");
-	ck_assert_ptr_nonnull(h_resp_header(&r, "X-Request-Id"));
-	ck_assert_msg(dt >= 250 && dt < 3000, "answered after %llu ms",
-	    (unsigned long long)dt);
-	u = got(api, 0);
-	ck_assert_str_eq(u->target, "/api/v2/slow");
-	fake_req_free(u);
-	ck_assert_uint_eq(fake_nreqs(api), 1);
-	h_resp_free(&r);
-}
-END_TEST
-
-static void
-bad_upstream(const char *bytes, size_t len, const char *code)
-{
-	struct fake	*raw;
-	struct h_resp	 r;
-	struct fake_req	*u;
-
-	raw = fake_start_raw(bytes, len, 1);
-	ck_assert_ptr_nonnull(raw);
-	restart_weir(fake_port(raw), NULL);
-	ck_assert_int_eq(do_req("GET", "/api/v2/bad", NULL, &r), 0);
-	assert_weir_error(&r, 502);
-	if (code != NULL)
-		assert_code(&r, code);
-	ck_assert_ptr_nonnull(h_resp_header(&r, "X-Request-Id"));
-	u = got(raw, 0);
-	ck_assert_str_eq(u->method, "GET");
-	ck_assert_str_eq(u->target, "/api/v2/bad");
-	fake_req_free(u);
-	h_resp_free(&r);
-	h_stop(&W);
-	fake_stop(raw);
-}
-
-START_TEST(test_upstream_truncated)
-{
-	static const char resp[] = "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Content-Length: 100\r\n\r\n"
-	    "0123456789";
-
-	bad_upstream(resp, sizeof(resp) - 1, "weir.upstream_bad_response");
-}
-END_TEST
-
-START_TEST(test_upstream_truncated_chunked)
-{
-	static const char resp[] = "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n"
-	    "a\r\n0123456789\r\n"
-	    "64\r\n0123";
-
-	bad_upstream(resp, sizeof(resp) - 1, "weir.upstream_bad_response");
-}
-END_TEST
-
-START_TEST(test_upstream_garbage)
-{
-	static const char resp[] = "this is not HTTP at all\r\n\r\n\x01\x02";
-
-	bad_upstream(resp, sizeof(resp) - 1, "weir.upstream_bad_response");
-}
-END_TEST
-
-START_TEST(test_upstream_closes)
-{
-	/* Accepts, reads the request, closes without a byte. */
-	bad_upstream("", 0, NULL);
-}
-END_TEST
+/*
+ * Upstream failures (refused, silent, truncated, garbage, closed) are
+ * check_upstream_fail.c's subject; this file only forwards.
+ */
 
 /* The access log. */
 
@@ -1439,14 +1328,6 @@ suite(void)
 	tcase_add_test(tc, test_reqid_from_client);
 	tcase_add_test(tc, test_reqid_generated);
 	tcase_add_test(tc, test_reqid_renamed);
-
-	TC("failures");
-	tcase_add_test(tc, test_upstream_unreachable);
-	tcase_add_test(tc, test_upstream_timeout);
-	tcase_add_test(tc, test_upstream_truncated);
-	tcase_add_test(tc, test_upstream_truncated_chunked);
-	tcase_add_test(tc, test_upstream_garbage);
-	tcase_add_test(tc, test_upstream_closes);
 
 	TC("access_log");
 	tcase_add_test(tc, test_access_log);

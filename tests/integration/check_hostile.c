@@ -1252,144 +1252,49 @@ START_TEST(hang_up_while_queued_is_499_and_never_sent)
 END_TEST
 
 /*
- * A slow upstream of our own: a call to /api/v2/slow is held for 3 s
- * unless the client (weir) goes away first, which it records; anything
- * else is answered at once.  One thread per connection, keep-alive.
+ * A slow upstream of our own (a scripted raw fake): a call to
+ * /api/v2/slow is held for 3 s unless the client (weir) goes away first,
+ * which it records; anything else is answered at once.
  */
 static struct slowup {
-	int		 lfd;
-	uint16_t	 port;
-	pthread_t	 acceptor;
-	pthread_t	 conns[64];
-	int		 nconns;
+	struct fake	*f;
 	pthread_mutex_t	 mtx;
-	int		 stopping;
-	int		 nreqs;
 	int		 nslow;
 	int		 ngone;		/* slow calls whose client left */
 	int		 gone_after_ms;
 	int		 nanswered_slow;
-} su = { .lfd = -1, .mtx = PTHREAD_MUTEX_INITIALIZER };
+} su = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
-static int
-su_stopping(void)
+static enum fake_raw_act
+slowup(struct fake *f, const struct fake_req *req, int fd, void *arg)
 {
-	int	 s;
-
-	pthread_mutex_lock(&su.mtx);
-	s = su.stopping;
-	pthread_mutex_unlock(&su.mtx);
-	return s;
-}
-
-static void *
-su_conn(void *arg)
-{
-	static const char	 ok[] = "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-	    "{\"ok\":true}";
-	struct fake_buf	 b = { 0 };
-	struct pollfd	 pfd;
-	char		 tmp[8192], *hend;
 	uint64_t	 t0;
-	ssize_t		 n;
-	int		 fd = (int)(intptr_t)arg, slow;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	fake_buf_add(&b, "", 0);
-	while (!su_stopping()) {
-		if ((hend = strstr(b.p, "\r\n\r\n")) == NULL) {
-			if (poll(&pfd, 1, 100) <= 0)
-				continue;
-			if ((n = recv(fd, tmp, sizeof(tmp), 0)) <= 0)
-				break;
-			fake_buf_add(&b, tmp, (size_t)n);
-			continue;
-		}
-		/* one request head (GETs only: no body) */
-		slow = strncmp(b.p, "GET /api/v2/slow", 16) == 0;
-		memmove(b.p, hend + 4, strlen(hend + 4) + 1);
-		b.len = strlen(b.p);
-		pthread_mutex_lock(&su.mtx);
-		su.nreqs++;
-		su.nslow += slow;
-		pthread_mutex_unlock(&su.mtx);
-		if (slow) {
-			t0 = h_mono_ms();
-			while (h_mono_ms() - t0 < 3000 && !su_stopping()) {
-				if (poll(&pfd, 1, 20) <= 0)
-					continue;
-				n = recv(fd, tmp, sizeof(tmp), MSG_PEEK);
-				if (n <= 0) {
-					pthread_mutex_lock(&su.mtx);
-					su.ngone++;
-					su.gone_after_ms = (int)(h_mono_ms() - t0);
-					pthread_mutex_unlock(&su.mtx);
-					goto out;
-				}
-				h_nap_ms(20);
-			}
-			if (su_stopping())
-				break;
-			pthread_mutex_lock(&su.mtx);
-			su.nanswered_slow++;
-			pthread_mutex_unlock(&su.mtx);
-		}
-		if (send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) == -1)
-			break;
-	}
-out:
-	fake_buf_free(&b);
-	close(fd);
-	return NULL;
-}
-
-static void *
-su_accept(void *arg)
-{
-	struct pollfd	 pfd = { .fd = su.lfd, .events = POLLIN };
-	int		 fd;
+	int		 gone;
 
 	(void)arg;
-	while (!su_stopping()) {
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		if ((fd = accept(su.lfd, NULL, NULL)) == -1)
-			continue;
-		if (su.nconns == 64 || pthread_create(&su.conns[su.nconns],
-		    NULL, su_conn, (void *)(intptr_t)fd) != 0) {
-			close(fd);
-			continue;
-		}
-		su.nconns++;
-	}
-	return NULL;
+	if (strcmp(req->target, "/api/v2/slow") != 0)
+		return FAKE_RAW_OK;
+	pthread_mutex_lock(&su.mtx);
+	su.nslow++;
+	pthread_mutex_unlock(&su.mtx);
+	t0 = h_mono_ms();
+	if ((gone = fake_raw_wait_gone(f, fd, 3000)) == -1)
+		return FAKE_RAW_CLOSE;		/* stopping */
+	pthread_mutex_lock(&su.mtx);
+	if (gone) {
+		su.ngone++;
+		su.gone_after_ms = (int)(h_mono_ms() - t0);
+	} else
+		su.nanswered_slow++;
+	pthread_mutex_unlock(&su.mtx);
+	return gone ? FAKE_RAW_CLOSE : FAKE_RAW_OK;
 }
 
 static void
 su_start(void)
 {
-	su.lfd = h_listen_loopback(&su.port);
-	ck_assert_int_ne(su.lfd, -1);
-	pthread_create(&su.acceptor, NULL, su_accept, NULL);
-}
-
-static void
-su_stop(void)
-{
-	int	 i;
-
-	if (su.lfd == -1)
-		return;
-	pthread_mutex_lock(&su.mtx);
-	su.stopping = 1;
-	pthread_mutex_unlock(&su.mtx);
-	pthread_join(su.acceptor, NULL);
-	for (i = 0; i < su.nconns; i++)
-		pthread_join(su.conns[i], NULL);
-	close(su.lfd);
-	su.lfd = -1;
+	su.f = fake_start_scripted(slowup, NULL);
+	ck_assert_ptr_nonnull(su.f);
 }
 
 static int
@@ -1407,7 +1312,8 @@ static void
 su_teardown(void)
 {
 	h_stop(&W);
-	su_stop();
+	fake_stop(su.f);
+	su.f = NULL;
 }
 
 START_TEST(hang_up_while_in_flight_drops_the_upstream_call)
@@ -1422,7 +1328,7 @@ START_TEST(hang_up_while_in_flight_drops_the_upstream_call)
 	int		 fd;
 
 	su_start();
-	h_start_or_abort(&W, su.port, su.port, NULL, env);
+	h_start_or_abort(&W, fake_port(su.f), fake_port(su.f), NULL, env);
 	fd = conn_open(W.port);
 	conn_send(fd, req, sizeof(req) - 1, 1000);
 	/* the call is out upstream */
@@ -1453,7 +1359,7 @@ START_TEST(hang_up_while_in_flight_drops_the_upstream_call)
 	ck_assert_int_eq(h_request(W.port, &q, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	h_resp_free(&r);
-	ck_assert_int_eq(su_get(&su.nreqs), 2);
+	ck_assert_uint_eq(fake_nreqs(su.f), 2);
 	assert_idle(2000);
 }
 END_TEST

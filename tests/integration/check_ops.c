@@ -7,7 +7,7 @@
  * Outputs are parsed, not grepped: /metrics by a small parser of the
  * Prometheus text format that also checks the syntax (HELP and TYPE before
  * a family's samples, families not interleaved, no duplicate series,
- * histograms cumulative), /status and JSON log lines with jsmn.  Waits
+ * histograms cumulative), /status and JSON log lines with json.c.  Waits
  * poll for a condition (mostly /status); no test sleeps a fixed time.
  */
 #include <sys/socket.h>
@@ -29,11 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define JSMN_STATIC
-#include <jsmn.h>
-
 #include "fake.h"
 #include "harness.h"
+#include "json.h"
 #include "tap.h"
 
 static struct fake	*api, *login;
@@ -256,42 +254,37 @@ weir_exited(void)
 }
 
 /*
- * JSON through jsmn: a document, a walk to a member by path, and typed
- * reads of a token.
+ * JSON through weir's reader (json.c): a document, a walk to a member by
+ * path, and typed reads of a token.
  */
 struct jdoc {
-	const char	*js;
-	jsmntok_t	 t[4096];
-	int		 n;
+	struct json	*j;
 };
 
+static void
+jdoc_free(struct jdoc *d)
+{
+	json_free(d->j);
+	d->j = NULL;
+}
+
+/* Is js (trailing newline aside) one JSON object?  0 or -1; on 0 the
+ * caller frees d with jdoc_free, and js outlives d. */
 static int
 jdoc_parse(struct jdoc *d, const char *js, size_t len)
 {
-	jsmn_parser	 p;
+	const char	*p;
+	size_t		 n;
 
 	while (len > 0 && isspace((unsigned char)js[len - 1]))
 		len--;		/* a trailing newline */
-	d->js = js;
-	jsmn_init(&p);
-	d->n = jsmn_parse(&p, js, len, d->t, sizeof(d->t) / sizeof(d->t[0]));
-	return d->n > 0 && d->t[0].type == JSMN_OBJECT &&
-	    (size_t)d->t[0].end == len ? 0 : -1;
-}
-
-/* The token after token i and everything inside it. */
-static int
-jskip(const struct jdoc *d, int i)
-{
-	int	 j = i + 1, k;
-
-	if (d->t[i].type == JSMN_OBJECT)
-		for (k = 0; k < d->t[i].size; k++)
-			j = jskip(d, jskip(d, j));
-	else if (d->t[i].type == JSMN_ARRAY)
-		for (k = 0; k < d->t[i].size; k++)
-			j = jskip(d, j);
-	return j;
+	if ((d->j = json_parse(js, len, 4096)) == NULL)
+		return -1;
+	if (json_type(d->j, 0) == JSON_OBJECT &&
+	    (p = json_text(d->j, 0, &n)) == js && n == len)
+		return 0;
+	jdoc_free(d);
+	return -1;
 }
 
 /* The token of the member at the path of keys (NULL-terminated), or -1. */
@@ -300,28 +293,11 @@ jfind(const struct jdoc *d, ...)
 {
 	va_list		 ap;
 	const char	*key;
-	int		 i = 0, j, k, found;
+	int		 i = 0;
 
 	va_start(ap, d);
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		if (i < 0 || d->t[i].type != JSMN_OBJECT) {
-			i = -1;
-			break;
-		}
-		for (found = 0, k = 0, j = i + 1; k < d->t[i].size; k++) {
-			if (d->t[j].type == JSMN_STRING &&
-			    (size_t)(d->t[j].end - d->t[j].start) ==
-			    strlen(key) && memcmp(d->js + d->t[j].start, key,
-			    strlen(key)) == 0) {
-				i = j + 1;
-				found = 1;
-				break;
-			}
-			j = jskip(d, j + 1);
-		}
-		if (!found)
-			i = -1;
-	}
+	while (i != -1 && (key = va_arg(ap, const char *)) != NULL)
+		i = json_get(d->j, i, key);
 	va_end(ap);
 	return i;
 }
@@ -331,38 +307,48 @@ static double
 jnum(const struct jdoc *d, int i)
 {
 	const char	*s;
-	char		*end;
+	char		 num[64], *end;
+	size_t		 len;
 	double		 v;
 
-	if (i < 0 || d->t[i].type != JSMN_PRIMITIVE)
+	if (json_type(d->j, i) != JSON_PRIMITIVE)
 		return NAN;
-	s = d->js + d->t[i].start;
+	s = json_text(d->j, i, &len);
 	if (*s == 't')
 		return 1;
 	if (*s == 'f')
 		return 0;
-	if (*s == 'n')
+	if (*s == 'n' || len >= sizeof(num))
 		return NAN;
-	v = strtod(s, &end);
-	return end == d->js + d->t[i].end ? v : NAN;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	v = strtod(num, &end);
+	return *end == '\0' ? v : NAN;
 }
 
 /* A string's raw text (escapes as written), "" if it is not a string. */
 static const char *
 jstr(const struct jdoc *d, int i, char *out, size_t len)
 {
+	const char	*s;
+	size_t		 n;
+
 	out[0] = '\0';
-	if (i >= 0 && d->t[i].type == JSMN_STRING)
-		snprintf(out, len, "%.*s", d->t[i].end - d->t[i].start,
-		    d->js + d->t[i].start);
+	if (json_type(d->j, i) == JSON_STRING) {
+		s = json_text(d->j, i, &n);
+		snprintf(out, len, "%.*s", (int)n, s);
+	}
 	return out;
 }
 
 static int
 jis_null(const struct jdoc *d, int i)
 {
-	return i >= 0 && d->t[i].type == JSMN_PRIMITIVE &&
-	    d->js[d->t[i].start] == 'n';
+	const char	*s;
+	size_t		 n;
+
+	return json_type(d->j, i) == JSON_PRIMITIVE &&
+	    (s = json_text(d->j, i, &n)) != NULL && *s == 'n';
 }
 
 /* /status, fetched and parsed. */
@@ -385,6 +371,7 @@ status_get(struct status *s)
 static void
 status_free(struct status *s)
 {
+	jdoc_free(&s->d);
 	h_resp_free(&s->r);
 }
 
@@ -1440,7 +1427,7 @@ START_TEST(configuration_from_the_environment_alone)
 END_TEST
 
 /* The JSON log line whose msg is (or begins with) msg, parsed into d
- * (line is its storage). */
+ * (line is its storage; an earlier document in d is freed first). */
 static int
 json_line(const char *log, const char *msg, int prefix, char *line,
     size_t len, struct jdoc *d)
@@ -1448,6 +1435,7 @@ json_line(const char *log, const char *msg, int prefix, char *line,
 	const char	*p, *nl;
 	char		 m[512];
 
+	jdoc_free(d);
 	for (p = log; *p != '\0' && (nl = strchr(p, '\n')) != NULL;
 	    p = nl + 1) {
 		snprintf(line, len, "%.*s", (int)(nl - p), p);
@@ -1457,6 +1445,7 @@ json_line(const char *log, const char *msg, int prefix, char *line,
 		if (prefix ? strncmp(m, msg, strlen(msg)) == 0 :
 		    strcmp(m, msg) == 0)
 			return 0;
+		jdoc_free(d);
 	}
 	return -1;
 }
@@ -1469,7 +1458,7 @@ START_TEST(json_logs_and_startup_lines)
 	struct h_req	 q = { .method = "GET",
 	    .target = "/api/v2/flows?access_token=secret", .headers = hdrs };
 	struct h_resp	 r;
-	static struct jdoc d;
+	struct jdoc	 d = { NULL };
 	char		*log, line[4096], want[128], buf[256];
 	const char	*p, *nl;
 	int		 n = 0;
@@ -1494,6 +1483,7 @@ START_TEST(json_logs_and_startup_lines)
 		    sizeof(buf)), "info");
 		ck_assert_str_ne(jstr(&d, jfind(&d, "msg", NULL), buf,
 		    sizeof(buf)), "");
+		jdoc_free(&d);
 	}
 	ck_assert_int_ge(n, 5);
 
@@ -1530,6 +1520,7 @@ START_TEST(json_logs_and_startup_lines)
 	ck_assert(jnum(&d, jfind(&d, "attempts", NULL)) == 1);
 	ck_assert(jnum(&d, jfind(&d, "queued_ms", NULL)) >= 0);
 	ck_assert(jnum(&d, jfind(&d, "duration_ms", NULL)) >= 0);
+	jdoc_free(&d);
 	ck_assert_ptr_null(strstr(log, "secret"));
 	free(log);
 }

@@ -164,6 +164,8 @@ START_TEST(refused_is_502_unreachable)
 	assert_attempts(&r, 3);
 	h_resp_free(&r);
 	ck_assert_uint_lt(h_mono_ms() - t0, 8000);
+	/* nothing went to the other upstream instead */
+	ck_assert_uint_eq(fake_nreqs(login), 0);
 	assert_serving();
 }
 END_TEST
@@ -317,206 +319,73 @@ END_TEST
 /*
  * A scripted raw upstream: request n (counted over all connections) gets
  * script[n] (the last one repeats): 'c' closes the connection without an
- * answer, 'o' answers 200 and keeps the connection open.  One thread per
- * connection.
+ * answer, 'o' answers 200 and keeps the connection open.
  */
-static struct flaky {
-	int		 lfd;
-	uint16_t	 port;
-	const char	*script;
-	pthread_t	 acceptor;
-	pthread_t	 conns[32];
-	int		 nconns;
-	pthread_mutex_t	 mtx;
-	int		 stopping;
-	int		 nreqs;
-	char		 methods[32][8];
-	int		 conn_of[32];	/* which connection each came on */
-} fl = { .lfd = -1, .mtx = PTHREAD_MUTEX_INITIALIZER };
-
-static int
-fl_stopping(void)
+static enum fake_raw_act
+flaky(struct fake *f, const struct fake_req *req, int fd, void *arg)
 {
-	int	 s;
+	const char	*script = arg;
+	size_t		 last = strlen(script) - 1;
 
-	pthread_mutex_lock(&fl.mtx);
-	s = fl.stopping;
-	pthread_mutex_unlock(&fl.mtx);
-	return s;
-}
-
-struct fl_conn {
-	int	 fd;
-	int	 id;
-};
-
-static void *
-fl_conn(void *arg)
-{
-	static const char	 ok[] = "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-	    "{\"ok\":true}";
-	struct fl_conn	*fc = arg;
-	struct fake_buf	 b = { 0 };
-	struct pollfd	 pfd = { .fd = fc->fd, .events = POLLIN };
-	const char	*hend, *cl;
-	char		 tmp[8192], act;
-	size_t		 head, want;
-	ssize_t		 n;
-	int		 seq, len;
-
-	fake_buf_add(&b, "", 0);
-	while (!fl_stopping()) {
-		hend = memmem(b.p, b.len, "\r\n\r\n", 4);
-		want = 0;
-		if (hend != NULL) {
-			head = (size_t)(hend + 4 - b.p);
-			cl = strcasestr(b.p, "\r\nContent-Length:");
-			if (cl != NULL && cl < hend)
-				want = strtoul(cl + 17, NULL, 10);
-		}
-		if (hend == NULL || b.len < head + want) {
-			if (poll(&pfd, 1, 50) <= 0)
-				continue;
-			if ((n = recv(fc->fd, tmp, sizeof(tmp), 0)) <= 0)
-				break;
-			fake_buf_add(&b, tmp, (size_t)n);
-			continue;
-		}
-		pthread_mutex_lock(&fl.mtx);
-		seq = fl.nreqs++;
-		if (seq < 32) {
-			len = (int)strcspn(b.p, " ");
-			snprintf(fl.methods[seq], sizeof(fl.methods[seq]),
-			    "%.*s", len, b.p);
-			fl.conn_of[seq] = fc->id;
-		}
-		act = fl.script[(size_t)seq < strlen(fl.script) ? (size_t)seq :
-		    strlen(fl.script) - 1];
-		pthread_mutex_unlock(&fl.mtx);
-		memmove(b.p, b.p + head + want, b.len - head - want + 1);
-		b.len -= head + want;
-		if (act == 'c')
-			break;
-		if (send(fc->fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) == -1)
-			break;
-	}
-	fake_buf_free(&b);
-	shutdown(fc->fd, SHUT_RDWR);
-	close(fc->fd);
-	free(fc);
-	return NULL;
-}
-
-static void *
-fl_accept(void *arg)
-{
-	struct pollfd	 pfd = { .fd = fl.lfd, .events = POLLIN };
-	struct fl_conn	*fc;
-	int		 fd;
-
-	(void)arg;
-	while (!fl_stopping()) {
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		if ((fd = accept(fl.lfd, NULL, NULL)) == -1)
-			continue;
-		fc = fake_alloc(sizeof(*fc));
-		fc->fd = fd;
-		fc->id = fl.nconns;
-		if (fl.nconns == 32 || pthread_create(&fl.conns[fl.nconns],
-		    NULL, fl_conn, fc) != 0) {
-			close(fd);
-			free(fc);
-			continue;
-		}
-		fl.nconns++;
-	}
-	return NULL;
+	(void)f;
+	(void)fd;
+	return script[req->seq < last ? req->seq : last] == 'c' ?
+	    FAKE_RAW_CLOSE : FAKE_RAW_OK;
 }
 
 static void
-fl_start(const char *script)
+flaky_start(const char *script)
 {
-	fl.script = script;
-	fl.lfd = h_listen_loopback(&fl.port);
-	ck_assert_int_ne(fl.lfd, -1);
-	pthread_create(&fl.acceptor, NULL, fl_accept, NULL);
+	static const char *const env[] = { NULL };
+
+	api = fake_start_scripted(flaky, (void *)script);
+	ck_assert_ptr_nonnull(api);
+	start_weir(fake_port(api), env);
 }
 
+/* Request i as the flaky upstream got it: its method, and on which
+ * connection. */
 static void
-fl_stop(void)
+flaky_got(size_t i, const char *method, size_t *conn)
 {
-	int	 i;
+	struct fake_req	*u = fake_req_get(api, i);
 
-	if (fl.lfd == -1)
-		return;
-	pthread_mutex_lock(&fl.mtx);
-	fl.stopping = 1;
-	pthread_mutex_unlock(&fl.mtx);
-	pthread_join(fl.acceptor, NULL);
-	for (i = 0; i < fl.nconns; i++)
-		pthread_join(fl.conns[i], NULL);
-	close(fl.lfd);
-	fl.lfd = -1;
-	fl.nconns = 0;
-	fl.stopping = 0;
-	fl.nreqs = 0;
-}
-
-static int
-fl_nreqs(void)
-{
-	int	 n;
-
-	pthread_mutex_lock(&fl.mtx);
-	n = fl.nreqs;
-	pthread_mutex_unlock(&fl.mtx);
-	return n;
-}
-
-static void
-fl_teardown(void)
-{
-	h_stop(&W);
-	fl_stop();
-	fake_stop(login);
-	login = NULL;
+	ck_assert_msg(u != NULL, "the upstream has no request %zu", i);
+	ck_assert_str_eq(u->method, method);
+	if (conn != NULL)
+		*conn = u->conn;
+	fake_req_free(u);
 }
 
 START_TEST(a_get_is_retried_after_a_reset)
 {
-	static const char *const env[] = { NULL };
 	struct h_resp	 r;
 
-	fl_start("co");
-	start_weir(fl.port, env);
+	flaky_start("co");
 	ck_assert_int_eq(call("GET", "/api/v2/once", &r), 0);
 	ck_assert_msg(r.status == 200, "status %d: %s", r.status, r.body);
 	ck_assert_str_eq((char *)r.body, "{\"ok\":true}");
 	assert_attempts(&r, 2);
 	h_resp_free(&r);
-	ck_assert_int_eq(fl_nreqs(), 2);
-	ck_assert_str_eq(fl.methods[0], "GET");
-	ck_assert_str_eq(fl.methods[1], "GET");
+	ck_assert_uint_eq(fake_nreqs(api), 2);
+	flaky_got(0, "GET", NULL);
+	flaky_got(1, "GET", NULL);
 	assert_serving();
 }
 END_TEST
 
 START_TEST(a_post_is_not_retried_after_a_reset)
 {
-	static const char *const env[] = { NULL };
 	struct h_resp	 r;
 
-	fl_start("co");
-	start_weir(fl.port, env);
+	flaky_start("co");
 	ck_assert_int_eq(call("POST", "/api/v2/once", &r), 0);
 	assert_weir_error(&r, 502, "weir.upstream_bad_response");
 	assert_attempts(&r, 1);
 	h_resp_free(&r);
 	h_nap_ms(300);
-	ck_assert_int_eq(fl_nreqs(), 1);
-	ck_assert_str_eq(fl.methods[0], "POST");
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	flaky_got(0, "POST", NULL);
 	assert_serving();
 }
 END_TEST
@@ -529,23 +398,23 @@ END_TEST
  */
 START_TEST(a_post_on_a_reused_connection_is_not_retried)
 {
-	static const char *const env[] = { NULL };
 	struct h_resp	 r;
+	size_t		 conn0, conn1;
 
-	fl_start("oco");
-	start_weir(fl.port, env);
+	flaky_start("oco");
 	ck_assert_int_eq(call("GET", "/api/v2/first", &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	h_resp_free(&r);
 	ck_assert_int_eq(call("POST", "/api/v2/second", &r), 0);
 	h_nap_ms(300);
-	ck_assert_str_eq(fl.methods[1], "POST");
+	flaky_got(0, "GET", &conn0);
+	flaky_got(1, "POST", &conn1);
 	/* over HTTP/1.1 a POST gets a connection of its own: libcurl would
 	 * send it again by itself if a reused one died under it */
-	ck_assert_int_ne(fl.conn_of[1], fl.conn_of[0]);
-	ck_assert_msg(fl_nreqs() == 2, "the upstream got the POST %d times "
-	    "(client got %d, X-Weir-Attempts %s)", fl_nreqs() - 1, r.status,
-	    h_resp_header(&r, "X-Weir-Attempts"));
+	ck_assert_uint_ne(conn1, conn0);
+	ck_assert_msg(fake_nreqs(api) == 2, "the upstream got the POST %zu "
+	    "times (client got %d, X-Weir-Attempts %s)", fake_nreqs(api) - 1,
+	    r.status, h_resp_header(&r, "X-Weir-Attempts"));
 	assert_weir_error(&r, 502, "weir.upstream_bad_response");
 	assert_attempts(&r, 1);
 	h_resp_free(&r);
@@ -811,7 +680,7 @@ upstream_fail_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("retry");
-	tcase_add_checked_fixture(tc, NULL, fl_teardown);
+	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, a_get_is_retried_after_a_reset);
 	tcase_add_test(tc, a_post_is_not_retried_after_a_reset);

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,11 +30,9 @@
 #include <curl/curl.h>
 #include <check.h>
 
-#define JSMN_STATIC
-#include <jsmn.h>
-
 #include "fake.h"
 #include "harness.h"
+#include "json.h"
 
 extern char **environ;
 
@@ -701,103 +700,38 @@ h_parse_response(const char *bytes, size_t len, struct h_resp *r)
 	return 0;
 }
 
-/* JSON. */
-
-/* How many tokens make up the value at toks[i]. */
-static int
-tok_span(const jsmntok_t *toks, int n, int i)
-{
-	int	 j = i + 1, k;
-
-	if (toks[i].type == JSMN_OBJECT) {
-		for (k = 0; k < toks[i].size && j < n; k++) {
-			j++;				/* key */
-			j += tok_span(toks, n, j);	/* value */
-		}
-	} else if (toks[i].type == JSMN_ARRAY) {
-		for (k = 0; k < toks[i].size && j < n; k++)
-			j += tok_span(toks, n, j);
-	}
-	return j - i;
-}
-
-static void
-json_unescape(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t	 i, o = 0;
-
-	for (i = 0; i < len && o + 1 < outlen; i++) {
-		char c = s[i];
-
-		if (c == '\\' && i + 1 < len) {
-			c = s[++i];
-			switch (c) {
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'u':
-				out[o++] = '\\';
-				if (o + 1 >= outlen)
-					goto out;
-				break;
-			default:
-				break;
-			}
-		}
-		out[o++] = c;
-	}
-out:
-	out[o] = '\0';
-}
+/* JSON, through weir's own reader (json.c). */
 
 int
 h_json_get(const char *json, size_t len, const char *key, char *out,
     size_t outlen)
 {
-	jsmn_parser	 p;
-	jsmntok_t	*toks;
-	int		 n, i, k, type = -1;
-	size_t		 klen = strlen(key), vlen;
+	struct json	*j;
+	const char	*v;
+	char		*s;
+	size_t		 vlen;
+	int		 tok, type = -1;
 
 	if (outlen > 0)
 		out[0] = '\0';
-	jsmn_init(&p);
-	if ((n = jsmn_parse(&p, json, len, NULL, 0)) <= 0)
+	if ((j = json_parse(json, len, INT_MAX)) == NULL)
 		return -1;
-	toks = fake_alloc((size_t)n * sizeof(*toks));
-	jsmn_init(&p);
-	if (jsmn_parse(&p, json, len, toks, (unsigned)n) != n ||
-	    toks[0].type != JSMN_OBJECT)
+	if ((tok = json_get(j, 0, key)) == -1)
 		goto out;
-	for (i = 1, k = 0; k < toks[0].size && i < n; k++) {
-		const jsmntok_t *kt = &toks[i], *vt = &toks[i + 1];
-
-		if (i + 1 >= n)
-			break;
-		if (kt->type == JSMN_STRING &&
-		    (size_t)(kt->end - kt->start) == klen &&
-		    memcmp(json + kt->start, key, klen) == 0) {
-			vlen = (size_t)(vt->end - vt->start);
-			type = (int)vt->type;
-			if (outlen == 0)
-				break;
-			if (vt->type == JSMN_STRING)
-				json_unescape(json + vt->start, vlen, out,
-				    outlen);
-			else {
-				if (vlen >= outlen)
-					vlen = outlen - 1;
-				memcpy(out, json + vt->start, vlen);
-				out[vlen] = '\0';
-			}
-			break;
-		}
-		i += 1 + tok_span(toks, n, i + 1);
-	}
+	type = (int)json_type(j, tok);
+	v = json_text(j, tok, &vlen);
+	if (outlen == 0)
+		goto out;
+	if (type == JSON_STRING) {
+		/* unescaped, a string is never longer than as written */
+		s = fake_alloc(vlen + 1);
+		if (json_string(j, tok, s, vlen + 1) == 0)
+			snprintf(out, outlen, "%s", s);
+		free(s);
+	} else
+		snprintf(out, outlen, "%.*s", (int)vlen, v);
 out:
-	free(toks);
+	json_free(j);
 	return type;
 }
 

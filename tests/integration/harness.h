@@ -164,10 +164,10 @@ int	 h_parse_response(const char *bytes, size_t len, struct h_resp *resp);
 
 /*
  * The top-level member key of the JSON object in json: a string's value
- * (unescaped but for \uXXXX, which stays as it is) or a primitive as
- * written, copied into out.  Returns the jsmn type (1 object, 2 array,
- * 3 string, 4 primitive) or -1 when the key is absent or json is not an
- * object.
+ * (unescaped by json_string(): \uXXXX becomes ASCII or '?') or a primitive
+ * as written, copied into out and cut to fit.  Returns the json_type
+ * (1 object, 2 array, 3 string, 4 primitive) or -1 when the key is absent
+ * or json is not an object.  Reads through proxy/json.c.
  */
 int	 h_json_get(const char *json, size_t len, const char *key, char *out,
 	    size_t outlen);

@@ -2,6 +2,7 @@
  * check_hdr.c - header lists: order, duplicates, case, token lists.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hdr.h"
@@ -57,6 +58,85 @@ START_TEST(counted_strings_and_empty_values)
 }
 END_TEST
 
+/*
+ * A field is one block, name then value: a new value replaces the block
+ * and leaves the name and the fields around it as they were, whether it
+ * grows, shrinks, empties or is taken from the field itself (upstream.c
+ * joins an obs-fold continuation this way).
+ */
+START_TEST(set_value_replaces_one_field_and_keeps_its_name)
+{
+	struct hdrs	 h = { 0 };
+
+	hdrs_add(&h, "X-A", "1");
+	hdrs_add(&h, "X-Folded", "first");
+	hdrs_add(&h, "X-B", "2");
+	hdrs_set_value(&h, 1, "first second third", 18);
+	ck_assert_str_eq(h.v[1].name, "X-Folded");
+	ck_assert_str_eq(h.v[1].value, "first second third");
+	ck_assert_ptr_eq(h.v[1].value, h.v[1].name + 9);
+	hdrs_set_value(&h, 1, h.v[1].value + 6, 6);
+	ck_assert_str_eq(hdrs_get(&h, "x-folded"), "second");
+	hdrs_set_value(&h, 1, "", 0);
+	ck_assert_str_eq(hdrs_get(&h, "X-Folded"), "");
+	hdrs_set_value(&h, 0, "one-junk", 3);
+	ck_assert_uint_eq(h.n, 3);
+	ck_assert_str_eq(h.v[0].name, "X-A");
+	ck_assert_str_eq(h.v[0].value, "one");
+	ck_assert_str_eq(h.v[2].name, "X-B");
+	ck_assert_str_eq(h.v[2].value, "2");
+	hdrs_free(&h);
+}
+END_TEST
+
+/*
+ * Many fields: the array grows past its first capacity several times,
+ * every field keeps its own name and value, and deleting every other one
+ * (or all) frees each block once (run under valgrind to see that).
+ */
+START_TEST(many_fields_grow_delete_and_copy)
+{
+	struct hdrs	 h = { 0 }, copy = { 0 };
+	char		 name[32], value[32];
+	size_t		 i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "X-%s-%zu",
+		    i % 2 ? "Odd" : "Even", i);
+		snprintf(value, sizeof(value), "v%zu", i * 7);
+		hdrs_add(&h, name, value);
+	}
+	ck_assert_uint_eq(h.n, 1000);
+	ck_assert_uint_ge(h.cap, 1000);
+	for (i = 0; i < 1000; i++) {
+		snprintf(value, sizeof(value), "v%zu", i * 7);
+		ck_assert_str_eq(h.v[i].value, value);
+		ck_assert_ptr_eq(h.v[i].value,
+		    h.v[i].name + strlen(h.v[i].name) + 1);
+	}
+	ck_assert_str_eq(hdrs_get(&h, "x-odd-999"), "v6993");
+	for (i = 1; i < 1000; i += 2) {
+		snprintf(name, sizeof(name), "X-Odd-%zu", i);
+		ck_assert_uint_eq(hdrs_del(&h, name), 1);
+	}
+	ck_assert_uint_eq(h.n, 500);
+	for (i = 0; i < h.n; i++) {
+		snprintf(name, sizeof(name), "X-Even-%zu", i * 2);
+		ck_assert_str_eq(h.v[i].name, name);
+	}
+	hdrs_copy(&copy, &h);
+	hdrs_set_value(&copy, 499, "changed", 7);
+	ck_assert_str_eq(hdrs_get(&h, "X-Even-998"), "v6986");
+	ck_assert_str_eq(hdrs_get(&copy, "X-Even-998"), "changed");
+	hdrs_set(&copy, "X-Even-0", "only");
+	ck_assert_uint_eq(copy.n, 500);
+	ck_assert_str_eq(copy.v[499].name, "X-Even-0");
+	hdrs_free(&h);
+	hdrs_free(&copy);
+	ck_assert_ptr_null(copy.v);
+}
+END_TEST
+
 START_TEST(token_lists)
 {
 	ck_assert(hdr_list_has("close", "close"));
@@ -89,6 +169,8 @@ hdr_suite(void)
 	tcase_add_test(tc, keeps_order_and_duplicates);
 	tcase_add_test(tc, set_replaces_all);
 	tcase_add_test(tc, counted_strings_and_empty_values);
+	tcase_add_test(tc, set_value_replaces_one_field_and_keeps_its_name);
+	tcase_add_test(tc, many_fields_grow_delete_and_copy);
 	tcase_add_test(tc, token_lists);
 	tcase_add_test(tc, validity);
 	suite_add_tcase(s, tc);

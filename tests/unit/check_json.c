@@ -60,6 +60,37 @@ START_TEST(numbers)
 }
 END_TEST
 
+/* What a token is and how it is written, for readers that want more than
+ * a string or an integer (the tests' reads of /status and log lines). */
+START_TEST(type_and_text)
+{
+	static const char doc[] = "{\"s\":\"a\\u0041\",\"f\":1.5,\"n\":null,"
+	    "\"o\":{\"x\":[1]}}";
+	struct json	*j = json_parse(doc, strlen(doc), 16);
+	const char	*p;
+	size_t		 len;
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_type(j, 0), JSON_OBJECT);
+	p = json_text(j, 0, &len);
+	ck_assert(p == doc && len == strlen(doc));
+	ck_assert_int_eq(json_type(j, json_get(j, 0, "s")), JSON_STRING);
+	p = json_text(j, json_get(j, 0, "s"), &len);
+	ck_assert_uint_eq(len, 7);
+	ck_assert(memcmp(p, "a\\u0041", len) == 0);
+	ck_assert_int_eq(json_type(j, json_get(j, 0, "f")), JSON_PRIMITIVE);
+	p = json_text(j, json_get(j, 0, "f"), &len);
+	ck_assert(len == 3 && memcmp(p, "1.5", 3) == 0);
+	p = json_text(j, json_get(j, 0, "n"), &len);
+	ck_assert(len == 4 && memcmp(p, "null", 4) == 0);
+	ck_assert_int_eq(json_type(j, json_get(j, json_get(j, 0, "o"), "x")),
+	    JSON_ARRAY);
+	ck_assert_int_eq(json_type(j, json_get(j, 0, "missing")), JSON_NONE);
+	ck_assert_ptr_null(json_text(j, 99, &len));
+	json_free(j);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -69,6 +100,7 @@ json_suite(void)
 	tcase_add_test(tc, nested_lookup);
 	tcase_add_test(tc, bad_documents);
 	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, type_and_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
