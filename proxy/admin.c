@@ -207,9 +207,9 @@ render_status(const struct admin_view *v, struct buf *b)
 	buf_append(b, "}}\n", 3);
 }
 
-/* The usual process gauges, from /proc/self. */
+/* The usual process gauges, from /proc/self, and the view's own. */
 static void
-render_process(const struct admin_view *v, struct buf *b)
+read_process(const struct admin_view *v, struct metrics_process *out)
 {
 	FILE		*f;
 	DIR		*d;
@@ -237,31 +237,15 @@ render_process(const struct admin_view *v, struct buf *b)
 		closedir(d);
 		fds -= 3;	/* ".", ".." and the DIR's own fd */
 	}
-	buf_printf(b, "# HELP process_cpu_seconds_total User and system CPU "
-	    "time spent.\n# TYPE process_cpu_seconds_total counter\n"
-	    "process_cpu_seconds_total %.2f\n",
-	    tick > 0 ? (double)(utime + stime) / (double)tick : 0.0);
-	buf_printf(b, "# HELP process_resident_memory_bytes Resident memory "
-	    "size.\n# TYPE process_resident_memory_bytes gauge\n"
-	    "process_resident_memory_bytes %ld\n", rss_pages * page);
-	buf_printf(b, "# HELP process_open_fds Open file descriptors.\n"
-	    "# TYPE process_open_fds gauge\nprocess_open_fds %d\n", fds);
-	buf_printf(b, "# HELP process_start_time_seconds Start time since the "
-	    "epoch.\n# TYPE process_start_time_seconds gauge\n"
-	    "process_start_time_seconds %.3f\n",
-	    (double)(v->wall_ms - (int64_t)(v->now_ms - v->started_ms)) /
-	    1000.0);
-	buf_printf(b, "# HELP weir_pending Calls accepted and not yet "
-	    "answered.\n# TYPE weir_pending gauge\nweir_pending %llu\n",
-	    (unsigned long long)v->pending);
-	buf_printf(b, "# HELP weir_body_memory_bytes Request body bytes "
-	    "held, all calls together (max_body_memory).\n"
-	    "# TYPE weir_body_memory_bytes gauge\n"
-	    "weir_body_memory_bytes %llu\n",
-	    (unsigned long long)v->body_bytes);
-	buf_printf(b, "# HELP weir_draining 1 while weir drains before "
-	    "stopping.\n# TYPE weir_draining gauge\nweir_draining %d\n",
-	    v->draining);
+	out->cpu_seconds = tick > 0 ? (double)(utime + stime) /
+	    (double)tick : 0.0;
+	out->resident_bytes = (uint64_t)(rss_pages * page);
+	out->open_fds = (uint64_t)fds;
+	out->start_time_s = (double)(v->wall_ms - (int64_t)(v->now_ms -
+	    v->started_ms)) / 1000.0;
+	out->pending = v->pending;
+	out->body_bytes = v->body_bytes;
+	out->draining = v->draining != 0;
 }
 
 static enum MHD_Result
@@ -320,9 +304,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		    "text/plain; charset=utf-8", &b);
 	}
 	if (strcmp(url, "/metrics") == 0) {
-		metrics_render(v->metrics, v->sched, v->now_ms,
-		    (unsigned)v->cfg->metrics_tenants, &b);
-		render_process(v, &b);
+		struct metrics_process	 proc;
+		struct metrics_src	 src = { v->metrics, v->sched, &proc,
+		    v->now_ms, (unsigned)v->cfg->metrics_tenants };
+
+		read_process(v, &proc);
+		metrics_render(&src, &b);
 		return reply(conn, 200, "text/plain; version=0.0.4; "
 		    "charset=utf-8", &b);
 	}

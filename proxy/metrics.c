@@ -1,8 +1,11 @@
 /*
  * metrics.c - counters, histograms and their Prometheus text; see
- * metrics.h.  Pure: memory only.
+ * metrics.h.  Pure: memory only.  The bookkeeping comes first, then the
+ * rendering: which tenants get a label, the readers, the table of rows
+ * (metrics_rows) and the loop that prints it.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +36,7 @@ struct mt {				/* one tenant's counters */
 	uint64_t	 busy;		/* requests + attempts: for ranking */
 };
 
-struct hist {
+struct metrics_hist {
 	uint64_t	 bucket[NBUCKETS_H];	/* not cumulative */
 	uint64_t	 count;
 	double		 sum;
@@ -44,8 +47,8 @@ struct metrics {
 	unsigned	 n;
 	unsigned	 max;
 	struct mt	 other;		/* folded and untracked tenants */
-	struct hist	 queue_wait;
-	struct hist	 upstream;
+	struct metrics_hist queue_wait;
+	struct metrics_hist upstream;
 };
 
 static const char *const reasons[3] = { "429", "5xx", "network" };
@@ -136,7 +139,7 @@ tenant(struct metrics *m, const char *name)
 }
 
 static void
-observe(struct hist *h, double secs)
+observe(struct metrics_hist *h, double secs)
 {
 	int	 i;
 
@@ -212,23 +215,38 @@ metrics_tenant_totals(const struct metrics *m, const char *name,
 	tt->retries = t->retries[0] + t->retries[1] + t->retries[2];
 }
 
-/* Rendering: which tenants get a label of their own. */
-struct row {
+/*
+ * Rendering, first which tenants get a label of their own: the busiest
+ * label_tenants by calls counted and calls queued or out, ties by name;
+ * the rest are summed as "other".
+ */
+struct rank {
 	const char			*name;
 	uint64_t			 score;
 	const struct mt			*mt;
-	struct sched_tenant_info	 info;
-	int				 has_info;
-	int				 labeled;
+	struct sched_tenant_info	 info;	/* zero: sched has none */
 };
 
-struct rows {
-	struct row	*v;
+struct ranks {
+	struct rank	*v;
 	size_t		 n, cap;
 };
 
-static struct row *
-row_of(struct rows *rs, const char *name)
+/* One labeled tenant, or "other": what the per-tenant readers read. */
+struct metrics_series {
+	const char			*name;
+	const struct mt			*mt;	/* NULL: none counted */
+	struct sched_tenant_info	 info;	/* zero: sched has none */
+};
+
+struct labeled {
+	struct metrics_series	*v;	/* the labeled, then "other" */
+	size_t			 n;
+	struct mt		 other;
+};
+
+static struct rank *
+rank_of(struct ranks *rs, const char *name)
 {
 	size_t	 i;
 
@@ -246,178 +264,381 @@ row_of(struct rows *rs, const char *name)
 
 /* sched_tenant_cb */
 static void
-add_sched_row(const struct sched_tenant_info *info, void *arg)
+add_sched_rank(const struct sched_tenant_info *info, void *arg)
 {
-	struct row	*r = row_of(arg, info->name);
+	struct rank	*r = rank_of(arg, info->name);
 
 	r->info = *info;
-	r->has_info = 1;
 	r->score += info->queued + info->inflight;
 }
 
 static int
 by_score(const void *a, const void *b)
 {
-	const struct row	*x = a, *y = b;
+	const struct rank	*x = a, *y = b;
 
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
+/* Every tenant metrics or sched knows, busiest first. */
 static void
-render_hist(struct buf *b, const char *name, const char *help,
-    const struct hist *h)
+rank(const struct metrics_src *src, struct ranks *rs)
 {
-	uint64_t	 cum = 0;
-	int		 i;
-
-	buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (i = 0; i < NBUCKETS_H; i++) {
-		cum += h->bucket[i];
-		buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
-		    (unsigned long long)cum);
-	}
-	buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name,
-	    (unsigned long long)h->count);
-	buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name,
-	    (unsigned long long)h->count);
-}
-
-void
-metrics_render(const struct metrics *m, const struct sched *s,
-    uint64_t now_ms, unsigned label_tenants, struct buf *b)
-{
-	struct rows	 rs = { 0 };
-	struct mt	 other;
-	struct sched_tenant_info oinfo;
-	struct series {
-		const char			*name;
-		const struct mt			*mt;
-		struct sched_tenant_info	 info;
-	}		*lab;
-	size_t		 i, nlab = 0;
-	int		 k, any_other;
+	const struct metrics	*m = src->m;
+	struct rank		*r;
+	size_t			 i;
 
 	for (i = 0; i < m->n; i++) {
-		struct row *r = row_of(&rs, m->v[i]->name);
-
+		r = rank_of(rs, m->v[i]->name);
 		r->mt = m->v[i];
 		r->score += m->v[i]->busy;
 	}
-	sched_foreach(s, now_ms, add_sched_row, &rs);
-	if (rs.n > 0)	/* no tenants yet: rs.v is NULL */
-		qsort(rs.v, rs.n, sizeof(*rs.v), by_score);
+	sched_foreach(src->s, src->now_ms, add_sched_rank, rs);
+	if (rs->n > 0)	/* no tenants yet: rs->v is NULL */
+		qsort(rs->v, rs->n, sizeof(*rs->v), by_score);
+}
 
-	/* Everything past the first label_tenants goes to "other". */
-	memset(&other, 0, sizeof(other));
-	fold(&other, &m->other);
+/* The series to print: the first label_tenants ranks, then "other" with
+ * everything past them, if there is any. */
+static void
+pick_labels(const struct metrics_src *src, struct labeled *l)
+{
+	struct ranks			 rs = { 0 };
+	struct sched_tenant_info	 oinfo;
+	const struct rank		*r;
+	size_t				 i;
+	int				 any_other;
+
+	rank(src, &rs);
+	memset(l, 0, sizeof(*l));
 	memset(&oinfo, 0, sizeof(oinfo));
-	any_other = m->other.busy > 0;
+	fold(&l->other, &src->m->other);
+	any_other = src->m->other.busy > 0;
+	l->v = xcalloc(rs.n + 1, sizeof(*l->v));
 	for (i = 0; i < rs.n; i++) {
-		if (i < label_tenants && strcmp(rs.v[i].name, OTHER) != 0) {
-			rs.v[i].labeled = 1;
+		r = &rs.v[i];
+		if (i < src->label_tenants && strcmp(r->name, OTHER) != 0) {
+			l->v[l->n].name = r->name;
+			l->v[l->n].mt = r->mt;
+			l->v[l->n].info = r->info;
+			l->n++;
 			continue;
 		}
 		any_other = 1;
-		if (rs.v[i].mt != NULL)
-			fold(&other, rs.v[i].mt);
-		if (rs.v[i].has_info) {
-			oinfo.queued += rs.v[i].info.queued;
-			oinfo.inflight += rs.v[i].info.inflight;
-			oinfo.rate_per_s += rs.v[i].info.rate_per_s;
-			if (rs.v[i].info.paused_until_ms != 0)
-				oinfo.paused_until_ms = 1;
-		}
+		if (r->mt != NULL)
+			fold(&l->other, r->mt);
+		oinfo.queued += r->info.queued;
+		oinfo.inflight += r->info.inflight;
+		oinfo.rate_per_s += r->info.rate_per_s;
+		if (r->info.paused_until_ms != 0)
+			oinfo.paused_until_ms = 1;
 	}
-
-	/* The labeled rows, then "other": one list to print from. */
-	lab = xcalloc(rs.n + 1, sizeof(*lab));
-	for (i = 0; i < rs.n; i++)
-		if (rs.v[i].labeled) {
-			lab[nlab].name = rs.v[i].name;
-			lab[nlab].mt = rs.v[i].mt;
-			if (rs.v[i].has_info)
-				lab[nlab].info = rs.v[i].info;
-			nlab++;
-		}
 	if (any_other) {
-		lab[nlab].name = OTHER;
-		lab[nlab].mt = &other;
-		lab[nlab].info = oinfo;
-		nlab++;
+		l->v[l->n].name = OTHER;
+		l->v[l->n].mt = &l->other;
+		l->v[l->n].info = oinfo;
+		l->n++;
 	}
-
-	buf_printf(b, "# HELP weir_requests_total Calls answered to clients, "
-	    "by tenant and status (499: the client went away).\n"
-	    "# TYPE weir_requests_total counter\n");
-	for (i = 0; i < nlab; i++)
-		for (k = 0; lab[i].mt != NULL && k < NCODES &&
-		    lab[i].mt->req[k].n > 0; k++)
-			buf_printf(b, "weir_requests_total{tenant=\"%s\","
-			    "code=\"%d\"} %llu\n", lab[i].name,
-			    lab[i].mt->req[k].code,
-			    (unsigned long long)lab[i].mt->req[k].n);
-	buf_printf(b, "# HELP weir_upstream_requests_total Upstream attempts, by "
-	    "tenant and status (0: no HTTP answer).\n"
-	    "# TYPE weir_upstream_requests_total counter\n");
-	for (i = 0; i < nlab; i++)
-		for (k = 0; lab[i].mt != NULL && k < NCODES &&
-		    lab[i].mt->up[k].n > 0; k++)
-			buf_printf(b, "weir_upstream_requests_total{tenant=\"%s\","
-			    "code=\"%d\"} %llu\n", lab[i].name,
-			    lab[i].mt->up[k].code,
-			    (unsigned long long)lab[i].mt->up[k].n);
-	buf_printf(b, "# HELP weir_429_absorbed_total Upstream 429s retried, "
-	    "that the caller never saw.\n"
-	    "# TYPE weir_429_absorbed_total counter\n");
-	for (i = 0; i < nlab; i++)
-		buf_printf(b, "weir_429_absorbed_total{tenant=\"%s\"} %llu\n",
-		    lab[i].name, (unsigned long long)(lab[i].mt != NULL ?
-		    lab[i].mt->absorbed : 0));
-	buf_printf(b, "# HELP weir_retries_total Upstream retries, by tenant and "
-	    "reason.\n# TYPE weir_retries_total counter\n");
-	for (i = 0; i < nlab; i++)
-		for (k = 0; k < 3; k++)
-			buf_printf(b, "weir_retries_total{tenant=\"%s\","
-			    "reason=\"%s\"} %llu\n", lab[i].name, reasons[k],
-			    (unsigned long long)(lab[i].mt != NULL ?
-			    lab[i].mt->retries[k] : 0));
-	buf_printf(b, "# HELP weir_queue_depth Calls waiting in the tenant's "
-	    "queue.\n# TYPE weir_queue_depth gauge\n");
-	for (i = 0; i < nlab; i++)
-		buf_printf(b, "weir_queue_depth{tenant=\"%s\"} %llu\n",
-		    lab[i].name, (unsigned long long)lab[i].info.queued);
-	buf_printf(b, "# HELP weir_inflight Calls of the tenant under way "
-	    "upstream.\n# TYPE weir_inflight gauge\n");
-	for (i = 0; i < nlab; i++)
-		buf_printf(b, "weir_inflight{tenant=\"%s\"} %llu\n",
-		    lab[i].name, (unsigned long long)lab[i].info.inflight);
-	buf_printf(b, "# HELP weir_tenant_rate Calls per second the tenant is "
-	    "paced at now.\n# TYPE weir_tenant_rate gauge\n");
-	for (i = 0; i < nlab; i++)
-		buf_printf(b, "weir_tenant_rate{tenant=\"%s\"} %.6g\n",
-		    lab[i].name, lab[i].info.rate_per_s);
-	buf_printf(b, "# HELP weir_tenant_paused 1 while the tenant is paused "
-	    "after a 429.\n# TYPE weir_tenant_paused gauge\n");
-	for (i = 0; i < nlab; i++)
-		buf_printf(b, "weir_tenant_paused{tenant=\"%s\"} %d\n",
-		    lab[i].name, lab[i].info.paused_until_ms != 0);
-	free(lab);
-	render_hist(b, "weir_queue_wait_seconds",
-	    "Time calls waited in their queue before each attempt.",
-	    &m->queue_wait);
-	render_hist(b, "weir_upstream_duration_seconds",
-	    "Duration of upstream attempts.", &m->upstream);
-	buf_printf(b, "# HELP weir_tenants Tenants weir is tracking.\n"
-	    "# TYPE weir_tenants gauge\nweir_tenants %u\n", sched_tenants(s));
-	buf_printf(b, "# HELP weir_tenants_refused_total New tenants refused "
-	    "because max_tenants were all paused, learning or busy.\n"
-	    "# TYPE weir_tenants_refused_total counter\n"
-	    "weir_tenants_refused_total %llu\n",
-	    (unsigned long long)sched_refused(s));
-	buf_printf(b, "# HELP weir_queued Calls waiting in all queues.\n"
-	    "# TYPE weir_queued gauge\nweir_queued %llu\n",
-	    (unsigned long long)sched_queued(s));
 	free(rs.v);
+}
+
+/*
+ * The readers.  A struct field is read through the row's off: readers
+ * named for the struct (proc_u, info_d ...) serve every row of that kind.
+ */
+#define FIELD(type, base, off)	(*(const type *)((const char *)(base) + (off)))
+
+/* Each status code counted, in the order first seen. */
+static int
+rd_codes(const struct metrics_at *at, struct metrics_value *v)
+{
+	const struct codecount	*cc;
+
+	if (at->series->mt == NULL || at->k >= NCODES)
+		return -1;
+	cc = &FIELD(struct codecount, at->series->mt, at->row->off) + at->k;
+	if (cc->n == 0)
+		return -1;
+	snprintf(v->label, sizeof(v->label), "%d", cc->code);
+	v->u = cc->n;
+	return 0;
+}
+
+static int
+rd_absorbed(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = at->series->mt != NULL ? at->series->mt->absorbed : 0;
+	return 0;
+}
+
+static int
+rd_retries(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (at->k >= 3)
+		return -1;
+	snprintf(v->label, sizeof(v->label), "%s", reasons[at->k]);
+	v->u = at->series->mt != NULL ? at->series->mt->retries[at->k] : 0;
+	return 0;
+}
+
+static int
+rd_info_u(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = FIELD(uint64_t, &at->series->info, at->row->off);
+	return 0;
+}
+
+static int
+rd_info_d(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->d = FIELD(double, &at->series->info, at->row->off);
+	return 0;
+}
+
+static int
+rd_paused(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = at->series->info.paused_until_ms != 0;
+	return 0;
+}
+
+static int
+rd_hist(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->hist = &FIELD(struct metrics_hist, at->src->m, at->row->off);
+	return 0;
+}
+
+static int
+rd_tenants(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = sched_tenants(at->src->s);
+	return 0;
+}
+
+static int
+rd_refused(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = sched_refused(at->src->s);
+	return 0;
+}
+
+static int
+rd_queued(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = sched_queued(at->src->s);
+	return 0;
+}
+
+static int
+rd_proc_u(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->u = FIELD(uint64_t, at->src->proc, at->row->off);
+	return 0;
+}
+
+static int
+rd_proc_d(const struct metrics_at *at, struct metrics_value *v)
+{
+	v->d = FIELD(double, at->src->proc, at->row->off);
+	return 0;
+}
+
+#define INFO(f)	offsetof(struct sched_tenant_info, f)
+#define PROC(f)	offsetof(struct metrics_process, f)
+
+const struct metrics_row metrics_rows[] = {
+	{ "weir_requests_total", METRICS_COUNTER, METRICS_L_CODE,
+	    "Calls answered to clients, by tenant and status (499: the client "
+	    "went away).",
+	    METRICS_INT, rd_codes, offsetof(struct mt, req) },
+	{ "weir_upstream_requests_total", METRICS_COUNTER, METRICS_L_CODE,
+	    "Upstream attempts, by tenant and status (0: no HTTP answer).",
+	    METRICS_INT, rd_codes, offsetof(struct mt, up) },
+	{ "weir_429_absorbed_total", METRICS_COUNTER, METRICS_L_TENANT,
+	    "Upstream 429s retried, that the caller never saw.",
+	    METRICS_INT, rd_absorbed, 0 },
+	{ "weir_retries_total", METRICS_COUNTER, METRICS_L_REASON,
+	    "Upstream retries, by tenant and reason.",
+	    METRICS_INT, rd_retries, 0 },
+	{ "weir_queue_depth", METRICS_GAUGE, METRICS_L_TENANT,
+	    "Calls waiting in the tenant's queue.",
+	    METRICS_INT, rd_info_u, INFO(queued) },
+	{ "weir_inflight", METRICS_GAUGE, METRICS_L_TENANT,
+	    "Calls of the tenant under way upstream.",
+	    METRICS_INT, rd_info_u, INFO(inflight) },
+	{ "weir_tenant_rate", METRICS_GAUGE, METRICS_L_TENANT,
+	    "Calls per second the tenant is paced at now.",
+	    METRICS_REAL, rd_info_d, INFO(rate_per_s) },
+	{ "weir_tenant_paused", METRICS_GAUGE, METRICS_L_TENANT,
+	    "1 while the tenant is paused after a 429.",
+	    METRICS_INT, rd_paused, 0 },
+	{ "weir_queue_wait_seconds", METRICS_HISTOGRAM, METRICS_L_NONE,
+	    "Time calls waited in their queue before each attempt.",
+	    METRICS_INT, rd_hist, offsetof(struct metrics, queue_wait) },
+	{ "weir_upstream_duration_seconds", METRICS_HISTOGRAM, METRICS_L_NONE,
+	    "Duration of upstream attempts.",
+	    METRICS_INT, rd_hist, offsetof(struct metrics, upstream) },
+	{ "weir_tenants", METRICS_GAUGE, METRICS_L_NONE,
+	    "Tenants weir is tracking.",
+	    METRICS_INT, rd_tenants, 0 },
+	{ "weir_tenants_refused_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "New tenants refused because max_tenants were all paused, "
+	    "learning or busy.",
+	    METRICS_INT, rd_refused, 0 },
+	{ "weir_queued", METRICS_GAUGE, METRICS_L_NONE,
+	    "Calls waiting in all queues.",
+	    METRICS_INT, rd_queued, 0 },
+	{ "process_cpu_seconds_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "User and system CPU time spent.",
+	    METRICS_FIXED2, rd_proc_d, PROC(cpu_seconds) },
+	{ "process_resident_memory_bytes", METRICS_GAUGE, METRICS_L_NONE,
+	    "Resident memory size.",
+	    METRICS_INT, rd_proc_u, PROC(resident_bytes) },
+	{ "process_open_fds", METRICS_GAUGE, METRICS_L_NONE,
+	    "Open file descriptors.",
+	    METRICS_INT, rd_proc_u, PROC(open_fds) },
+	{ "process_start_time_seconds", METRICS_GAUGE, METRICS_L_NONE,
+	    "Start time since the epoch.",
+	    METRICS_FIXED3, rd_proc_d, PROC(start_time_s) },
+	{ "weir_pending", METRICS_GAUGE, METRICS_L_NONE,
+	    "Calls accepted and not yet answered.",
+	    METRICS_INT, rd_proc_u, PROC(pending) },
+	{ "weir_body_memory_bytes", METRICS_GAUGE, METRICS_L_NONE,
+	    "Request body bytes held, all calls together (max_body_memory).",
+	    METRICS_INT, rd_proc_u, PROC(body_bytes) },
+	{ "weir_draining", METRICS_GAUGE, METRICS_L_NONE,
+	    "1 while weir drains before stopping.",
+	    METRICS_INT, rd_proc_u, PROC(draining) },
+};
+const size_t metrics_nrows = sizeof(metrics_rows) / sizeof(metrics_rows[0]);
+
+static const char *const type_names[] = {
+	[METRICS_COUNTER] = "counter",
+	[METRICS_GAUGE] = "gauge",
+	[METRICS_HISTOGRAM] = "histogram",
+};
+
+/* The second label's name, by the row's labels. */
+static const char *const label2[] = {
+	[METRICS_L_CODE] = "code",
+	[METRICS_L_REASON] = "reason",
+};
+
+/* name, suffix and the labels, up to the space before the value. */
+static void
+series_head(struct buf *b, const struct metrics_at *at,
+    const struct metrics_value *v, const char *suffix, const char *le)
+{
+	const char	*sep = "{";
+
+	buf_printf(b, "%s%s", at->row->name, suffix);
+	if (at->series != NULL) {
+		buf_printf(b, "%stenant=\"%s\"", sep, at->series->name);
+		sep = ",";
+	}
+	if (label2[at->row->labels] != NULL) {
+		buf_printf(b, "%s%s=\"%s\"", sep, label2[at->row->labels],
+		    v->label);
+		sep = ",";
+	}
+	if (le != NULL) {
+		buf_printf(b, "%sle=\"%s\"", sep, le);
+		sep = ",";
+	}
+	buf_printf(b, "%s ", *sep == ',' ? "}" : "");
+}
+
+static void
+render_hist(struct buf *b, const struct metrics_at *at,
+    const struct metrics_value *v)
+{
+	const struct metrics_hist	*h = v->hist;
+	uint64_t			 cum = 0;
+	char				 le[32];
+	int				 i;
+
+	for (i = 0; i < NBUCKETS_H; i++) {
+		cum += h->bucket[i];
+		snprintf(le, sizeof(le), "%g", bounds[i]);
+		series_head(b, at, v, "_bucket", le);
+		buf_printf(b, "%llu\n", (unsigned long long)cum);
+	}
+	series_head(b, at, v, "_bucket", "+Inf");
+	buf_printf(b, "%llu\n", (unsigned long long)h->count);
+	series_head(b, at, v, "_sum", NULL);
+	buf_printf(b, "%.6f\n", h->sum);
+	series_head(b, at, v, "_count", NULL);
+	buf_printf(b, "%llu\n", (unsigned long long)h->count);
+}
+
+static void
+render_value(struct buf *b, enum metrics_fmt fmt,
+    const struct metrics_value *v)
+{
+	switch (fmt) {
+	case METRICS_INT:
+		buf_printf(b, "%llu\n", (unsigned long long)v->u);
+		break;
+	case METRICS_REAL:
+		buf_printf(b, "%.6g\n", v->d);
+		break;
+	case METRICS_FIXED2:
+		buf_printf(b, "%.2f\n", v->d);
+		break;
+	case METRICS_FIXED3:
+		buf_printf(b, "%.3f\n", v->d);
+		break;
+	}
+}
+
+/* Every value of one row for one series (NULL: a row without labels). */
+static void
+render_series(struct buf *b, const struct metrics_src *src,
+    const struct metrics_row *row, const struct metrics_series *series)
+{
+	struct metrics_at	 at = { src, row, series, 0 };
+	struct metrics_value	 v;
+
+	for (;; at.k++) {
+		memset(&v, 0, sizeof(v));
+		if (row->read(&at, &v) == -1)
+			break;
+		if (row->type == METRICS_HISTOGRAM)
+			render_hist(b, &at, &v);
+		else {
+			series_head(b, &at, &v, "", NULL);
+			render_value(b, row->fmt, &v);
+		}
+		if (label2[row->labels] == NULL)
+			break;	/* one value per series */
+	}
+}
+
+void
+metrics_render_rows(const struct metrics_row *rows, size_t n,
+    const struct metrics_src *src, struct buf *b)
+{
+	struct labeled	 l;
+	size_t		 i, j;
+
+	pick_labels(src, &l);
+	for (i = 0; i < n; i++) {
+		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", rows[i].name,
+		    rows[i].help, rows[i].name, type_names[rows[i].type]);
+		if (rows[i].labels == METRICS_L_NONE)
+			render_series(b, src, &rows[i], NULL);
+		else
+			for (j = 0; j < l.n; j++)
+				render_series(b, src, &rows[i], &l.v[j]);
+	}
+	free(l.v);
+}
+
+void
+metrics_render(const struct metrics_src *src, struct buf *b)
+{
+	metrics_render_rows(metrics_rows, metrics_nrows, src, b);
 }

@@ -6,11 +6,14 @@
  * tenant series are bounded: metrics_render() labels the busiest
  * metrics_tenants tenants by name and sums the rest as tenant="other"; at
  * most max_tenants are tracked, the least busy folded into "other".
- * Tenant names are keys (client ids, hashes), never tokens.
+ * Tenant names are keys (client ids, hashes), never tokens.  Process
+ * gauges come from the caller (struct metrics_process): nothing here reads
+ * /proc or the clock.
  */
 #ifndef WEIR_METRICS_H
 #define WEIR_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "call.h"
@@ -43,11 +46,99 @@ void	metrics_tenant_totals(const struct metrics *, const char *tenant,
 	    struct metrics_totals *);
 
 /*
- * Append the Prometheus exposition text to out.  sched supplies the
- * per-tenant gauges; now_ms is the loop's clock; label_tenants is how many
- * tenants get their own label.  The caller adds process gauges.
+ * /metrics is one table: each family is one row (name, type, help, which
+ * labels its series carry, how its value is read), and rendering is one
+ * loop over the rows, as in HAProxy's promex.  Adding a metric is one row
+ * in metrics_rows (metrics.c) and its call site; a reader of its own only
+ * if it is not a field that an existing reader finds by offset.
  */
-void	metrics_render(const struct metrics *, const struct sched *,
-	    uint64_t now_ms, unsigned label_tenants, struct buf *out);
+enum metrics_type {
+	METRICS_COUNTER,
+	METRICS_GAUGE,
+	METRICS_HISTOGRAM,
+};
+
+enum metrics_labels {
+	METRICS_L_NONE,		/* one series, no labels */
+	METRICS_L_TENANT,	/* tenant: the labeled ones, then "other" */
+	METRICS_L_CODE,		/* tenant and code: each status seen */
+	METRICS_L_REASON,	/* tenant and reason: each retry reason */
+};
+
+/* How a value is printed. */
+enum metrics_fmt {
+	METRICS_INT,		/* u, an integer */
+	METRICS_REAL,		/* d, "%.6g" */
+	METRICS_FIXED2,		/* d, two decimals */
+	METRICS_FIXED3,		/* d, three decimals */
+};
+
+/* Gauges weir's metrics do not hold: the caller reads them (admin.c, from
+ * /proc and its view). */
+struct metrics_process {
+	double		 cpu_seconds;
+	uint64_t	 resident_bytes;
+	uint64_t	 open_fds;
+	double		 start_time_s;	/* since the epoch */
+	uint64_t	 pending;	/* calls accepted, not yet answered */
+	uint64_t	 body_bytes;	/* request bodies held */
+	uint64_t	 draining;	/* 1 while draining */
+};
+
+/* What /metrics is rendered from; label_tenants is how many tenants get a
+ * label of their own, now_ms the loop's clock. */
+struct metrics_src {
+	const struct metrics		*m;
+	const struct sched		*s;
+	const struct metrics_process	*proc;
+	uint64_t			 now_ms;
+	unsigned			 label_tenants;
+};
+
+struct metrics_row;
+struct metrics_series;		/* one tenant label: counters, sched gauges */
+struct metrics_hist;
+
+/* Where a reader reads: series is NULL for METRICS_L_NONE rows; k counts
+ * the second label's values (code, reason) from 0. */
+struct metrics_at {
+	const struct metrics_src	*src;
+	const struct metrics_row	*row;
+	const struct metrics_series	*series;
+	unsigned			 k;
+};
+
+/* A reader's answer: u or d as the row's fmt says, or hist for a
+ * histogram; label is the second label's value. */
+struct metrics_value {
+	uint64_t			 u;
+	double				 d;
+	const struct metrics_hist	*hist;
+	char				 label[16];
+};
+
+/* Fill v for at: 0, or -1 when there is no k-th value. */
+typedef int (*metrics_read_cb)(const struct metrics_at *,
+    struct metrics_value *);
+
+struct metrics_row {
+	const char		*name;
+	enum metrics_type	 type;
+	enum metrics_labels	 labels;
+	const char		*help;
+	enum metrics_fmt	 fmt;
+	metrics_read_cb		 read;
+	size_t			 off;	/* for the readers of a struct field */
+};
+
+/* Every family weir exposes, in the order /metrics lists them. */
+extern const struct metrics_row	metrics_rows[];
+extern const size_t		metrics_nrows;
+
+/* Append the Prometheus exposition text of metrics_rows to out. */
+void	metrics_render(const struct metrics_src *, struct buf *out);
+/* The same for any table of n rows (tests add rows to it). */
+void	metrics_render_rows(const struct metrics_row *, size_t n,
+	    const struct metrics_src *, struct buf *out);
 
 #endif
