@@ -40,7 +40,7 @@ struct weir {
 	struct front		*front;
 	struct sched		*sched;
 	struct upstream		*up;
-	struct tenant_map	*tenants;
+	struct token_map	*tenants;
 	struct metrics		*metrics;
 	struct admin		*admin;
 	struct admin_view	 view;
@@ -411,7 +411,7 @@ start(struct weir *w)
 	w->nofile = raise_nofile();
 	fit_nofile(w->cfg, w->nofile);
 	w->sched = sched_new(w->cfg);
-	w->tenants = tenant_map_new((unsigned)w->cfg->max_tenants * 4);
+	w->tenants = token_map_new((unsigned)w->cfg->max_tenants * 4);
 	w->metrics = metrics_new((unsigned)w->cfg->max_tenants);
 	w->proxy = NULL;
 	if ((w->up = upstream_new(w->cfg, proxy_attempt_done, NULL)) ==
@@ -464,7 +464,7 @@ teardown(struct weir *w)
 	loop_free(w->loop);
 	metrics_free(w->metrics);
 	sched_free(w->sched);
-	tenant_map_free(w->tenants);
+	token_map_free(w->tenants);
 	config_free(w->cfg);
 }
 

@@ -27,7 +27,7 @@ struct proxy {
 	const struct config	*cfg;
 	const struct loop_time	*now;
 	struct sched		*sched;
-	struct tenant_map	*tenants;
+	struct token_map	*tenants;
 	struct metrics		*metrics;
 	struct front		*front;
 	struct upstream		*up;
@@ -36,7 +36,7 @@ struct proxy {
 
 struct proxy *
 proxy_new(const struct config *cfg, const struct loop_time *now,
-    struct sched *sched, struct tenant_map *tenants, struct metrics *metrics)
+    struct sched *sched, struct token_map *tenants, struct metrics *metrics)
 {
 	struct proxy	*p = xcalloc(1, sizeof(*p));
 

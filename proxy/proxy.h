@@ -25,14 +25,14 @@ struct front;
 struct loop_time;
 struct metrics;
 struct sched;
-struct tenant_map;
+struct token_map;
 struct upstream;
 
 struct proxy;
 
 /* now is the loop's clock, read by proxy whenever it needs the time. */
 struct proxy	*proxy_new(const struct config *, const struct loop_time *now,
-		    struct sched *, struct tenant_map *, struct metrics *);
+		    struct sched *, struct token_map *, struct metrics *);
 void		 proxy_free(struct proxy *);
 /* The two ends, once they exist (they call back into proxy). */
 void		 proxy_set_ends(struct proxy *, struct front *,

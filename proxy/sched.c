@@ -20,7 +20,12 @@
 
 #define NBUCKETS	1024
 
-struct tenant {
+/*
+ * A tenant's lane: its queue, bucket, in-flight count, pause and what it
+ * learned of the upstream's window.  (tenant.c names tenants; the
+ * configuration's [tenant] sections set their limits; this is the state.)
+ */
+struct lane {
 	char			*name;
 	const struct limits	*lim;
 
@@ -44,8 +49,8 @@ struct tenant {
 	uint64_t		 sent;
 	uint64_t		 last_used_ms;
 
-	struct tenant		*hnext;		/* hash chain */
-	struct tenant		*rnext, *rprev;	/* ring of tenants with calls */
+	struct lane		*hnext;		/* hash chain */
+	struct lane		*rnext, *rprev;	/* ring of tenants with calls */
 	int			 on_ring;
 };
 
@@ -59,9 +64,9 @@ struct tenant {
 
 struct sched {
 	const struct config	*cfg;
-	struct tenant		*buckets[NBUCKETS];
+	struct lane		*buckets[NBUCKETS];
 	unsigned		 ntenants;
-	struct tenant		*cursor;	/* ring position to serve next */
+	struct lane		*cursor;	/* ring position to serve next */
 	unsigned		 nring;		/* tenants on the ring */
 	uint64_t		 queued;
 	uint64_t		 inflight;
@@ -79,7 +84,7 @@ struct sched {
  */
 struct ring_walk {
 	struct sched	*s;
-	struct tenant	*next;
+	struct lane	*next;
 	unsigned	 left;
 };
 
@@ -91,10 +96,10 @@ ring_walk_start(struct ring_walk *w, struct sched *s)
 	w->left = s->nring;
 }
 
-static struct tenant *
+static struct lane *
 ring_walk_next(struct ring_walk *w)
 {
-	struct tenant	*t;
+	struct lane	*t;
 
 	if (w->left == 0)
 		return NULL;
@@ -105,7 +110,7 @@ ring_walk_next(struct ring_walk *w)
 	return t;
 }
 
-static void	set_rate(struct tenant *, uint64_t now_ms);
+static void	set_rate(struct lane *, uint64_t now_ms);
 
 static unsigned
 hash(const char *s)
@@ -113,10 +118,10 @@ hash(const char *s)
 	return hash_fnv1a(s) % NBUCKETS;
 }
 
-static struct tenant *
-tenant_find(const struct sched *s, const char *name)
+static struct lane *
+lane_find(const struct sched *s, const char *name)
 {
-	struct tenant	*t;
+	struct lane	*t;
 
 	for (t = s->buckets[hash(name)]; t != NULL; t = t->hnext)
 		if (strcmp(t->name, name) == 0)
@@ -125,9 +130,9 @@ tenant_find(const struct sched *s, const char *name)
 }
 
 static void
-tenant_unhash(struct sched *s, struct tenant *t)
+lane_forget(struct sched *s, struct lane *t)
 {
-	struct tenant	**pp;
+	struct lane	**pp;
 
 	for (pp = &s->buckets[hash(t->name)]; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == t) {
@@ -149,7 +154,7 @@ tenant_unhash(struct sched *s, struct tenant *t)
 static int
 evict_idle(struct sched *s, uint64_t now_ms)
 {
-	struct tenant	*t, *full = NULL, *any = NULL;
+	struct lane	*t, *full = NULL, *any = NULL;
 	unsigned	 i;
 
 	for (i = 0; i < NBUCKETS; i++)
@@ -168,17 +173,17 @@ evict_idle(struct sched *s, uint64_t now_ms)
 		any = full;
 	if (any == NULL)
 		return -1;
-	tenant_unhash(s, any);
+	lane_forget(s, any);
 	return 0;
 }
 
-static struct tenant *
-tenant_get(struct sched *s, const char *name, uint64_t now_ms)
+static struct lane *
+lane_get(struct sched *s, const char *name, uint64_t now_ms)
 {
-	struct tenant	*t;
+	struct lane	*t;
 	unsigned	 h;
 
-	if ((t = tenant_find(s, name)) != NULL)
+	if ((t = lane_find(s, name)) != NULL)
 		return t;
 	if (s->ntenants >= s->cfg->max_tenants &&
 	    evict_idle(s, now_ms) == -1) {
@@ -211,7 +216,7 @@ sched_new(const struct config *cfg)
 void
 sched_free(struct sched *s)
 {
-	struct tenant	*t, *next;
+	struct lane	*t, *next;
 	unsigned	 i;
 
 	if (s == NULL)
@@ -228,7 +233,7 @@ sched_free(struct sched *s)
 void
 sched_set_config(struct sched *s, const struct config *cfg, uint64_t now_ms)
 {
-	struct tenant	*t;
+	struct lane	*t;
 	unsigned	 i;
 
 	s->cfg = cfg;
@@ -242,7 +247,7 @@ sched_set_config(struct sched *s, const struct config *cfg, uint64_t now_ms)
 /* Pace t at its configured rate, or at what a 429 body said if that is
  * lower; after a reload or a 429. */
 static void
-set_rate(struct tenant *t, uint64_t now_ms)
+set_rate(struct lane *t, uint64_t now_ms)
 {
 	const struct rate	*r = &t->lim->rate;
 
@@ -257,7 +262,7 @@ set_rate(struct tenant *t, uint64_t now_ms)
 }
 
 static void
-ring_add(struct sched *s, struct tenant *t)
+ring_add(struct sched *s, struct lane *t)
 {
 	if (t->on_ring)
 		return;
@@ -276,7 +281,7 @@ ring_add(struct sched *s, struct tenant *t)
 }
 
 static void
-ring_del(struct sched *s, struct tenant *t)
+ring_del(struct sched *s, struct lane *t)
 {
 	if (!t->on_ring)
 		return;
@@ -294,7 +299,7 @@ ring_del(struct sched *s, struct tenant *t)
 }
 
 static void
-queue_push_tail(struct tenant *t, struct call *c)
+queue_push_tail(struct lane *t, struct call *c)
 {
 	c->next = NULL;
 	if (t->tail != NULL)
@@ -306,7 +311,7 @@ queue_push_tail(struct tenant *t, struct call *c)
 }
 
 static void
-queue_unlink(struct tenant *t, struct call *c, struct call *prev)
+queue_unlink(struct lane *t, struct call *c, struct call *prev)
 {
 	if (prev != NULL)
 		prev->next = c->next;
@@ -321,9 +326,9 @@ queue_unlink(struct tenant *t, struct call *c, struct call *prev)
 enum weir_err
 sched_submit(struct sched *s, struct call *c, uint64_t now_ms)
 {
-	struct tenant	*t;
+	struct lane	*t;
 
-	if ((t = tenant_get(s, c->tenant, now_ms)) == NULL)
+	if ((t = lane_get(s, c->tenant, now_ms)) == NULL)
 		return WERR_TOO_MANY_TENANTS;
 	if (t->queued >= t->lim->max_queue)
 		return WERR_QUEUE_FULL;
@@ -340,10 +345,10 @@ void
 sched_requeue(struct sched *s, struct call *c, uint64_t at_ms,
     uint64_t now_ms)
 {
-	struct tenant	*t = tenant_find(s, c->tenant);
+	struct lane	*t = lane_find(s, c->tenant);
 
 	if (t == NULL)	/* cannot happen: a tenant with calls stays */
-		t = tenant_get(s, c->tenant, now_ms);
+		t = lane_get(s, c->tenant, now_ms);
 	c->not_before_ms = at_ms;
 	c->enqueued_ms = now_ms;
 	/* A retry goes to the head: it is the oldest call. */
@@ -359,7 +364,7 @@ sched_requeue(struct sched *s, struct call *c, uint64_t at_ms,
 /* The in-flight cap now: the configured one, or one call at a time once
  * this window's learned budget is spent (probing for the next reset). */
 static uint64_t
-cap_now(const struct tenant *t)
+cap_now(const struct lane *t)
 {
 	if (t->budget > 0 && t->win_sent >= t->budget)
 		return 1;
@@ -378,7 +383,7 @@ max_u64(uint64_t a, uint64_t b)
  * caps can only make it later).
  */
 static uint64_t
-earliest(const struct tenant *t, const struct call *c, uint64_t k,
+earliest(const struct lane *t, const struct call *c, uint64_t k,
     uint64_t now_ms)
 {
 	return max_u64(max_u64(t->paused_until, c->not_before_ms),
@@ -388,7 +393,7 @@ earliest(const struct tenant *t, const struct call *c, uint64_t k,
 /* When t could send its head call, or SCHED_NEVER if it waits for an
  * in-flight call to finish. */
 static uint64_t
-tenant_due(const struct tenant *t, uint64_t now_ms)
+lane_due(const struct lane *t, uint64_t now_ms)
 {
 	if (t->head == NULL || t->inflight >= cap_now(t))
 		return SCHED_NEVER;
@@ -399,12 +404,12 @@ struct call *
 sched_next(struct sched *s, uint64_t now_ms)
 {
 	struct ring_walk	 w;
-	struct tenant		*t;
+	struct lane		*t;
 	struct call		*c;
 
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL) {
-		if (tenant_due(t, now_ms) <= now_ms) {
+		if (lane_due(t, now_ms) <= now_ms) {
 			c = t->head;
 			queue_unlink(t, c, NULL);
 			s->queued--;
@@ -428,7 +433,7 @@ sched_next(struct sched *s, uint64_t now_ms)
 void
 sched_done(struct sched *s, struct call *c, uint64_t now_ms)
 {
-	struct tenant	*t = tenant_find(s, c->tenant);
+	struct lane	*t = lane_find(s, c->tenant);
 
 	s->inflight--;
 	if (t == NULL)
@@ -447,7 +452,7 @@ void
 sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
     uint64_t wait_ms, uint64_t limit_per_min)
 {
-	struct tenant	*t = tenant_find(s, c->tenant);
+	struct lane	*t = lane_find(s, c->tenant);
 	uint64_t	 until = now_ms + wait_ms;
 
 	if (t == NULL)
@@ -480,7 +485,7 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 
 /* Unlink t's calls that cannot go before their deadline onto *tail. */
 static void
-expire_tenant(struct sched *s, struct tenant *t, uint64_t now_ms,
+expire_lane(struct sched *s, struct lane *t, uint64_t now_ms,
     struct call ***tail)
 {
 	struct call		*c, *prev = NULL, *next;
@@ -510,7 +515,7 @@ struct call *
 sched_expire(struct sched *s, uint64_t now_ms)
 {
 	struct ring_walk	 w;
-	struct tenant		*t;
+	struct lane		*t;
 	struct call		*out = NULL, **tail = &out;
 
 	if (now_ms < s->next_expire_ms)
@@ -518,14 +523,14 @@ sched_expire(struct sched *s, uint64_t now_ms)
 	s->next_expire_ms = now_ms + SCHED_EXPIRE_EVERY_MS;
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL)
-		expire_tenant(s, t, now_ms, &tail);
+		expire_lane(s, t, now_ms, &tail);
 	return out;
 }
 
 int
 sched_remove(struct sched *s, struct call *c)
 {
-	struct tenant	*t = tenant_find(s, c->tenant);
+	struct lane	*t = lane_find(s, c->tenant);
 	struct call	*p, *prev = NULL;
 
 	if (t == NULL)
@@ -546,14 +551,14 @@ uint64_t
 sched_next_due(struct sched *s, uint64_t now_ms)
 {
 	struct ring_walk	 w;
-	struct tenant		*t;
+	struct lane		*t;
 	uint64_t		 due = SCHED_NEVER, d;
 
 	if (s->cursor == NULL)
 		return SCHED_NEVER;
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL)
-		if ((d = tenant_due(t, now_ms)) < due)
+		if ((d = lane_due(t, now_ms)) < due)
 			due = d;
 	if (s->next_expire_ms < due)
 		due = s->next_expire_ms > now_ms ? s->next_expire_ms : now_ms;
@@ -593,7 +598,7 @@ sched_tenants(const struct sched *s)
 struct call *
 sched_drain(struct sched *s)
 {
-	struct tenant	*t = s->cursor;
+	struct lane	*t = s->cursor;
 	struct call	*c;
 
 	if (t == NULL)
@@ -607,7 +612,7 @@ sched_drain(struct sched *s)
 }
 
 static void
-fill_info(const struct tenant *t, uint64_t now_ms,
+fill_info(const struct lane *t, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -631,7 +636,7 @@ int
 sched_tenant_info(const struct sched *s, const char *name, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
-	struct tenant	*t = tenant_find(s, name);
+	struct lane	*t = lane_find(s, name);
 
 	if (t == NULL)
 		return -1;
@@ -644,7 +649,7 @@ sched_foreach(const struct sched *s, uint64_t now_ms, sched_tenant_cb fn,
     void *arg)
 {
 	struct sched_tenant_info	 info;
-	struct tenant			*t;
+	struct lane			*t;
 	unsigned			 i;
 
 	for (i = 0; i < NBUCKETS; i++)

@@ -26,17 +26,17 @@ struct token_entry {
 	int		 used;
 };
 
-struct tenant_map {
+struct token_map {
 	struct token_entry	*v;
 	unsigned		 size;		/* power of two */
 };
 
 #define PROBE	8
 
-struct tenant_map *
-tenant_map_new(unsigned max)
+struct token_map *
+token_map_new(unsigned max)
 {
-	struct tenant_map	*m;
+	struct token_map	*m;
 	unsigned		 size = 64;
 
 	while (size < max && size < (1u << 24))
@@ -48,7 +48,7 @@ tenant_map_new(unsigned max)
 }
 
 void
-tenant_map_free(struct tenant_map *m)
+token_map_free(struct token_map *m)
 {
 	if (m == NULL)
 		return;
@@ -58,7 +58,7 @@ tenant_map_free(struct tenant_map *m)
 }
 
 static unsigned
-slot_of(const struct tenant_map *m, const unsigned char *d)
+slot_of(const struct token_map *m, const unsigned char *d)
 {
 	unsigned	 h;
 
@@ -84,7 +84,7 @@ tenant_name_valid(const char *s, size_t len)
 }
 
 static const struct token_entry *
-map_find(const struct tenant_map *m, const unsigned char *d, uint64_t now_ms)
+map_find(const struct token_map *m, const unsigned char *d, uint64_t now_ms)
 {
 	unsigned	 i, s = slot_of(m, d);
 
@@ -184,7 +184,7 @@ is_token_request(const struct call *c)
 }
 
 enum weir_err
-tenant_identify(const struct config *cfg, const struct tenant_map *m,
+tenant_identify(const struct config *cfg, const struct token_map *m,
     struct call *c, uint64_t now_ms)
 {
 	char			 name[TENANT_NAME_MAX + 1];
@@ -236,7 +236,7 @@ tenant_identify(const struct config *cfg, const struct tenant_map *m,
 }
 
 void
-tenant_learn(struct tenant_map *m, const struct call *c, uint64_t now_ms)
+tenant_learn(struct token_map *m, const struct call *c, uint64_t now_ms)
 {
 	struct json		*j;
 	char			 token[8192];

@@ -19,22 +19,22 @@
 
 #define TENANT_NAME_MAX	128
 
-struct tenant_map;
+struct token_map;
 
 /* A map of issued tokens to client ids, holding at most max entries
  * (the oldest is forgotten first). */
-struct tenant_map	*tenant_map_new(unsigned max);
-void			 tenant_map_free(struct tenant_map *);
+struct token_map	*token_map_new(unsigned max);
+void			 token_map_free(struct token_map *);
 
 /*
  * Set call->tenant.  Returns WERR_NONE, or WERR_BAD_TENANT when the call
  * names a tenant weir cannot accept (a malformed X-Weir-Tenant).
  */
 enum weir_err tenant_identify(const struct config *,
-	    const struct tenant_map *, struct call *, uint64_t now_ms);
+	    const struct token_map *, struct call *, uint64_t now_ms);
 
 /* After a token request's answer: remember the issued token's client. */
-void	tenant_learn(struct tenant_map *, const struct call *,
+void	tenant_learn(struct token_map *, const struct call *,
 	    uint64_t now_ms);
 
 /* Is s acceptable as a tenant name? */

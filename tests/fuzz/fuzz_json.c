@@ -113,7 +113,7 @@ token_call(void)
 
 /* tenant_identify() on c; whatever it picks must be a valid name. */
 static void
-identify(const struct tenant_map *m, struct call *c)
+identify(const struct token_map *m, struct call *c)
 {
 	if (tenant_identify(cfg, m, c, NOW_MS + 1) == WERR_NONE) {
 		FUZZ_CHECK(c->tenant != NULL);
@@ -148,13 +148,13 @@ form_named(const struct call *c, const uint8_t *data, size_t size)
 static void
 tokens(const uint8_t *data, size_t size)
 {
-	struct tenant_map	*m;
+	struct token_map	*m;
 	struct call		*login, *c;
 	struct json		*j;
 	char			*raw, *auth, token[8192];
 	int			 learned = 0;
 
-	m = tenant_map_new(64);
+	m = token_map_new(64);
 	login = token_call();
 	buf_append(&login->resp_body, data, size);
 	tenant_learn(m, login, NOW_MS);
@@ -203,7 +203,7 @@ tokens(const uint8_t *data, size_t size)
 
 	free(raw);
 	explicit_bzero(token, sizeof(token));
-	tenant_map_free(m);
+	token_map_free(m);
 }
 
 int

@@ -186,7 +186,7 @@ check_routed(const struct config *cfg, const struct call *c)
 }
 
 static void
-route(const struct config *cfg, const struct tenant_map *m, struct call *c)
+route(const struct config *cfg, const struct token_map *m, struct call *c)
 {
 	enum weir_err		 err;
 
@@ -222,15 +222,15 @@ response(const struct call *c)
 }
 
 /* A map that knows one token, so a bearer lookup can hit. */
-static struct tenant_map *
+static struct token_map *
 token_map(void)
 {
 	static const char	 answer[] = "{\"access_token\":\"fuzz-token\","
 	    "\"token_type\":\"bearer\",\"expires_in\":86399}";
-	struct tenant_map	*m;
+	struct token_map	*m;
 	struct call		*login;
 
-	m = tenant_map_new(64);
+	m = token_map_new(64);
 	login = call_new("POST", "/oauth/token");
 	login->path = xstrdup("/oauth/token");
 	login->up = UP_LOGIN;
@@ -245,7 +245,7 @@ token_map(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tenant_map	*m;
+	struct token_map	*m;
 	struct call		*c;
 
 	m = token_map();
@@ -262,6 +262,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tenant_learn(m, c, NOW_MS);
 	}
 	call_free(c);
-	tenant_map_free(m);
+	token_map_free(m);
 	return 0;
 }

@@ -13,19 +13,19 @@
 #include "xmalloc.h"
 
 static struct config *cfg;
-static struct tenant_map *map;
+static struct token_map *map;
 
 static void
 setup(void)
 {
 	cfg = config_new();
-	map = tenant_map_new(64);
+	map = token_map_new(64);
 }
 
 static void
 teardown(void)
 {
-	tenant_map_free(map);
+	token_map_free(map);
 	config_free(cfg);
 }
 
