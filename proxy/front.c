@@ -793,15 +793,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		log_debug("libmicrohttpd: %s", msg);
 }
 
-/* loop_fd_cb: a descriptor of front's is ready; its pass does the work. */
-static void
-wake(int fd, int revents, void *arg)
-{
-	(void)fd;
-	(void)revents;
-	(void)arg;
-}
-
 /* Is libmicrohttpd leaving new clients in the listen backlog? */
 static int
 saturated(const struct front *f)
@@ -949,8 +940,8 @@ front_new(const struct config *cfg, struct loop *loop,
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	/* Readiness only wakes the loop: front's pass does the work. */
-	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, wake, f) == -1 ||
-	    loop_add_fd(loop, watch_fd(f->watch), LOOP_READ, wake, f) == -1) {
+	if (loop_add_wake_fd(loop, mhd_epoll_fd(f->d)) == -1 ||
+	    loop_add_wake_fd(loop, watch_fd(f->watch)) == -1) {
 		log_error("too many descriptors for the loop");
 		MHD_stop_daemon(f->d);
 		goto fail;
@@ -1043,7 +1034,7 @@ front_run(void *arg)
 	if (saturated(f) != f->shedding) {
 		f->shedding = saturated(f);
 		if (f->shedding)
-			loop_add_fd(f->loop, f->listen_fd, LOOP_READ, wake, f);
+			loop_add_wake_fd(f->loop, f->listen_fd);
 		else
 			loop_del_fd(f->loop, f->listen_fd);
 	}

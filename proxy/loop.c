@@ -95,6 +95,21 @@ loop_add_fd(struct loop *l, int fd, int events, loop_fd_cb fn, void *arg)
 	return 0;
 }
 
+/* loop_fd_cb that does nothing: waking the loop was the point. */
+static void
+nothing(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
+}
+
+int
+loop_add_wake_fd(struct loop *l, int fd)
+{
+	return loop_add_fd(l, fd, LOOP_READ, nothing, NULL);
+}
+
 void
 loop_del_fd(struct loop *l, int fd)
 {

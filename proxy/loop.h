@@ -67,6 +67,8 @@ const struct loop_time *loop_time(const struct loop *);
 int		 loop_add_fd(struct loop *, int fd, int events, loop_fd_cb,
 		    void *arg);
 void		 loop_del_fd(struct loop *, int fd);
+/* Watch fd for reading only to wake the loop: a pass does the work. */
+int		 loop_add_wake_fd(struct loop *, int fd);
 
 /* Run fn on every turn, after those added before (timeout may be NULL). */
 void		 loop_add_pass(struct loop *, loop_cb fn, loop_timeout_cb,

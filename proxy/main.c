@@ -357,15 +357,6 @@ admin_wait(void *arg)
 	return admin_timeout(w->admin);
 }
 
-/* loop_fd_cb for the admin listener: its pass does the work. */
-static void
-wake(int fd, int revents, void *arg)
-{
-	(void)fd;
-	(void)revents;
-	(void)arg;
-}
-
 /*
  * The passes of one turn, in order: signals and stops; requests in and
  * answers out; transfers on (attempts end, proxy decides); dispatch of
@@ -382,8 +373,7 @@ wire_loop(struct weir *w)
 	loop_add_pass(w->loop, proxy_dispatch, proxy_timeout, w->proxy);
 	loop_add_pass(w->loop, front_run, NULL, w->front);
 	if (w->admin != NULL) {
-		if (loop_add_fd(w->loop, admin_fd(w->admin), LOOP_READ, wake,
-		    NULL) == -1)
+		if (loop_add_wake_fd(w->loop, admin_fd(w->admin)) == -1)
 			return -1;
 		loop_add_pass(w->loop, admin_pass, admin_wait, w);
 	}
