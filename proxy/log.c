@@ -1,8 +1,10 @@
 /*
  * log.c - leveled logging to stderr and the per-call access log.
  *
- * Every line is written with one write(2), so lines never interleave.  May
- * read the wall clock for timestamps (only the loop's clock drives logic).
+ * Every line is written with one write(2), so lines never interleave.
+ * Lines are stamped with the loop's wall clock (log_set_clock), read once
+ * per turn as nginx caches its time; only lines written before the loop
+ * exists read the clock here.
  * Callers never hand it a token or secret; the access line is built from
  * fields that cannot carry one (the path without its query, ids, sizes).
  */
@@ -15,6 +17,7 @@
 
 #include "call.h"
 #include "log.h"
+#include "loop.h"
 
 static enum log_level	 cur_level = LOG_LVL_INFO;
 static enum log_format	 cur_format = LOG_FMT_JSON;
@@ -126,6 +129,14 @@ add_str(struct buf *b, const char *s)
 	buf_append(b, s, strlen(s));
 }
 
+static const struct loop_time	*clock_of_loop;
+
+void
+log_set_clock(const struct loop_time *t)
+{
+	clock_of_loop = t;
+}
+
 static void
 add_time(struct buf *b)
 {
@@ -133,11 +144,20 @@ add_time(struct buf *b)
 	struct tm	 tm;
 	char		 t[40];
 	size_t		 n;
+	time_t		 secs;
+	long		 ms;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	if (clock_of_loop != NULL) {
+		secs = (time_t)(clock_of_loop->wall_ms / 1000);
+		ms = (long)(clock_of_loop->wall_ms % 1000);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		secs = ts.tv_sec;
+		ms = ts.tv_nsec / 1000000;
+	}
+	gmtime_r(&secs, &tm);
 	n = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(t + n, sizeof(t) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	snprintf(t + n, sizeof(t) - n, ".%03ldZ", ms);
 	add_str(b, t);
 }
 

@@ -15,6 +15,10 @@ struct call;
 
 void	log_init(enum log_level, enum log_format);
 int	log_enabled(enum log_level);
+struct loop_time;
+/* Stamp lines with the loop's clock from now on (until then, lines written
+ * before the loop exists read the wall clock themselves). */
+void	log_set_clock(const struct loop_time *);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -410,6 +410,7 @@ start(struct weir *w)
 		return -1;
 	}
 	w->loop = loop_new(upstream_poll, w->up);
+	log_set_clock(loop_time(w->loop));
 	w->proxy = proxy_new(w->cfg, loop_time(w->loop), w->sched,
 	    w->tenants, w->metrics);
 	upstream_set_callback_arg(w->up, w->proxy);
@@ -451,6 +452,7 @@ teardown(struct weir *w)
 	front_free(w->front);
 	upstream_free(w->up);
 	proxy_free(w->proxy);
+	log_set_clock(NULL);
 	loop_free(w->loop);
 	metrics_free(w->metrics);
 	sched_free(w->sched);
