@@ -156,12 +156,4 @@ void		 config_free(struct config *);
 /* The limits that apply to tenant name: its section's, or the defaults. */
 const struct limits *config_limits(const struct config *, const char *name);
 
-/* "mypurecloud.ie" -> 0 and the two upstream URLs; -1 if unknown. */
-int		 config_region_urls(const char *region, char **api, char **login);
-
-/* Parsers shared with the rest of weir, all 0 or -1. */
-int		 config_parse_size(const char *, uint64_t *bytes);
-int		 config_parse_duration(const char *, uint64_t *ms);
-int		 config_parse_rate(const char *, struct rate *);
-
 #endif

@@ -4,9 +4,10 @@
  * The input is read three ways: as a whole weir.conf (config_file_mem,
  * then config_finish); split at its first newline into a key and a value
  * for config_set() and, as WEIR_<KEY>, for config_env(); and as a value
- * for the shared size, duration, rate and region parsers.  A config that
- * passes config_finish() is checked against what the rest of weir relies
- * on.  Touches memory only (a ca_file line makes config.c stat a path).
+ * for config_parse.c's size, duration, rate and region parsers.  A config
+ * that passes config_finish() is checked against what the rest of weir
+ * relies on.  Touches memory only (a ca_file line makes config_parse.c
+ * stat a path).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "config_parse.h"
 #include "fuzz.h"
 #include "hdr.h"
 #include "tenant.h"
@@ -143,22 +145,28 @@ one_key(const char *key, const char *value)
 	config_free(cfg);
 }
 
+/* One value through config_parse.c's parsers; a small why on purpose. */
 static void
 values(const char *s)
 {
 	uint64_t	 n;
 	struct rate	 r;
-	char		*api = NULL, *login = NULL;
+	char		*api = NULL, *login = NULL, why[24];
 
-	(void)config_parse_size(s, &n);
-	(void)config_parse_duration(s, &n);
-	if (config_parse_rate(s, &r) == 0)
+	if (cfgp_size(s, 0, UINT64_MAX, &n, why, sizeof(why)) == -1)
+		check_err(why, sizeof(why));
+	if (cfgp_duration(s, 0, UINT64_MAX, &n, why, sizeof(why)) == -1)
+		check_err(why, sizeof(why));
+	if (cfgp_rate(s, 0, UINT64_MAX, &r, why, sizeof(why)) == 0)
 		FUZZ_CHECK(r.per_ms > 0);
-	if (config_region_urls(s, &api, &login) == 0) {
+	else
+		check_err(why, sizeof(why));
+	if (cfgp_region(s, &api, &login, why, sizeof(why)) == 0) {
 		FUZZ_CHECK(url_ok(api) && url_ok(login));
 		free(api);
 		free(login);
-	}
+	} else
+		check_err(why, sizeof(why));
 }
 
 int
