@@ -71,7 +71,7 @@ struct key {
 
 /* A [tenant] section: the public part first, so the two convert. */
 struct tenant_sect {
-	struct tenant_conf	 tc;
+	struct tenant_limits	 tc;
 	uint64_t		 set;	/* bit i: keys[i] set here */
 };
 
@@ -382,7 +382,7 @@ config_new(void)
 void
 config_free(struct config *cfg)
 {
-	struct tenant_conf	*tc, *next;
+	struct tenant_limits	*tc, *next;
 
 	if (cfg == NULL)
 		return;
@@ -427,7 +427,7 @@ parse_section(struct config *cfg, const char *file, unsigned lineno,
     char *s, struct tenant_sect **sectp, char *err, size_t errlen)
 {
 	struct tenant_sect	*ts;
-	struct tenant_conf	**tail;
+	struct tenant_limits	**tail;
 	char			*close, *kind, *name, *after;
 	char			 buf[CFGP_SHOW_MAX];
 
@@ -738,7 +738,7 @@ config_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
-	struct tenant_conf	*tc;
+	struct tenant_limits	*tc;
 	struct tenant_sect	*ts;
 	const struct key	*k;
 	char			 a[32], b[32];
@@ -791,7 +791,7 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 const struct limits *
 config_limits(const struct config *cfg, const char *name)
 {
-	const struct tenant_conf	*tc;
+	const struct tenant_limits	*tc;
 
 	if (name != NULL)
 		for (tc = cfg->tenants; tc != NULL; tc = tc->next)

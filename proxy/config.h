@@ -54,10 +54,10 @@ struct limits {
 };
 
 /* A [tenant NAME] section: limits that differ from the defaults. */
-struct tenant_conf {
+struct tenant_limits {
 	char			*name;
 	struct limits		 limits;	/* fully resolved */
-	struct tenant_conf	*next;
+	struct tenant_limits	*next;
 };
 
 struct config {
@@ -109,7 +109,7 @@ struct config {
 	enum tenant_key		 tenant_key;	/* auth */
 	char			*tenant_header;	/* with header:NAME */
 	struct limits		 limits;	/* defaults for every tenant */
-	struct tenant_conf	*tenants;	/* [tenant NAME] sections */
+	struct tenant_limits	*tenants;	/* [tenant NAME] sections */
 	uint64_t		 max_tenants;	/* 1000 */
 	uint64_t		 max_wait_ms;	/* 15s */
 	uint64_t		 max_wait_cap_ms;	/* 300s */

@@ -63,7 +63,7 @@ limits_ok(const struct limits *l)
 static void
 check_config(const struct config *cfg)
 {
-	const struct tenant_conf *tc;
+	const struct tenant_limits *tc;
 	size_t			 i;
 
 	FUZZ_CHECK(url_ok(cfg->upstream));
