@@ -259,8 +259,10 @@ hinted_wait(const struct call *c, int64_t wall_ms, uint64_t *wait_ms)
 	return -1;
 }
 
-void
-policy_deadline(const struct call *c, uint64_t earliest_ms, uint64_t now_ms,
+/* The answer of a call that cannot make its deadline, into d's answer
+ * fields (a 429's pause, set before, stands). */
+static void
+deadline_answer(const struct call *c, uint64_t earliest_ms, uint64_t now_ms,
     struct policy_decision *d)
 {
 	uint64_t	 left = earliest_ms > now_ms ? earliest_ms - now_ms : 0;
@@ -272,6 +274,14 @@ policy_deadline(const struct call *c, uint64_t earliest_ms, uint64_t now_ms,
 	d->retry_after_s = (int)((left + 999) / 1000);
 	if (d->retry_after_s < 1)
 		d->retry_after_s = 1;
+}
+
+void
+policy_deadline(const struct call *c, uint64_t earliest_ms, uint64_t now_ms,
+    struct policy_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	deadline_answer(c, earliest_ms, now_ms, d);
 }
 
 /* The transfer failed and will not be tried again. */
@@ -306,7 +316,7 @@ classify_429(const struct config *cfg, const struct call *c,
 	    &d->limit_per_min);
 	if (now_ms + wait > c->deadline_ms) {
 		/* The caller gets the 429, with the time left. */
-		policy_deadline(c, now_ms + wait, now_ms, d);
+		deadline_answer(c, now_ms + wait, now_ms, d);
 		return;
 	}
 	d->verdict = POLICY_RETRY;

@@ -463,7 +463,12 @@ START_TEST(at_the_deadline_a_429_is_passed_on_else_503)
 	struct policy_decision	 d;
 	struct call		*c = answered("GET", 429, 1000);
 
+	/* the decision is made whole, whatever d held (a queued call that
+	 * expires is not a 429 that pauses its tenant) */
+	memset(&d, 0xa5, sizeof(d));
 	policy_deadline(c, 31000, 1000, &d);
+	ck_assert(!d.pause_tenant);
+	ck_assert_uint_eq(d.wait_hint_ms, 0);
 	ck_assert_int_eq(d.verdict, POLICY_ANSWER);
 	ck_assert_int_eq(d.retry_after_s, 30);
 	c->status = 0;			/* never sent */
