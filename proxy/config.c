@@ -55,6 +55,7 @@ enum ktype {
 
 #define KF_LIMIT	0x01	/* in struct limits; allowed in [tenant] */
 #define KF_REPEAT	0x02	/* every occurrence adds to the list */
+#define KF_RULES	0x04	/* priority rules; allowed in [tenant] */
 
 /* K_STRING: check value, return a new string in *out (NULL allowed). */
 typedef int (*key_norm_fn)(const char *value, char **out,
@@ -88,6 +89,7 @@ static int	norm_path(const char *, char **, char *, size_t);
 static int	set_region(struct config *, const char *, char *, size_t);
 static int	set_add_header(struct config *, const char *, char *, size_t);
 static int	set_tenant_key(struct config *, const char *, char *, size_t);
+static int	set_priority(struct config *, const char *, char *, size_t);
 static int	set_admin_listen(struct config *, const char *, char *,
 		    size_t);
 
@@ -160,6 +162,10 @@ static const struct key keys[] = {
 	    .max = 10000, .def = "8", .off = LIM(concurrency) },
 	{ .name = "max_queue", .type = K_COUNT, .flags = KF_LIMIT, .min = 1,
 	    .max = 10000000, .def = "10000", .off = LIM(max_queue) },
+	{ .name = "priority", .type = K_SPECIAL, .flags = KF_REPEAT | KF_RULES,
+	    .set = set_priority },
+	{ .name = "priority_share", .type = K_COUNT, .flags = KF_LIMIT,
+	    .min = 2, .max = 1000, .def = "10", .off = LIM(priority_share) },
 	{ .name = "max_tenants", .type = K_COUNT, .min = 1, .max = 1000000,
 	    .def = "1000", .off = CFG(max_tenants) },
 	{ .name = "max_wait", .type = K_DURATION, .min = 0, .max = HOUR,
@@ -936,6 +942,29 @@ set_add_header(struct config *cfg, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* priority = METHOD PATH-PATTERN CLASS (appended; the first match wins).
+ * A value of several lines (WEIR_PRIORITY) is one rule a line. */
+static int
+set_priority(struct config *cfg, const char *v, char *why, size_t whylen)
+{
+	char	*copy, *line, *next;
+	int	 rc = 0, n = 0;
+
+	copy = xstrdup(v);
+	for (line = copy; line != NULL && rc == 0; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*trim(line) == '\0')
+			continue;
+		rc = prio_rule_add(&cfg->prio, line, why, whylen);
+		n++;
+	}
+	if (rc == 0 && n == 0)	/* says what a rule looks like */
+		rc = prio_rule_add(&cfg->prio, "", why, whylen);
+	free(copy);
+	return rc;
+}
+
 /* tenant_key = auth | header:NAME */
 static int
 set_tenant_key(struct config *cfg, const char *v, char *why, size_t whylen)
@@ -1064,9 +1093,11 @@ config_free(struct config *cfg)
 	hdrs_free(&cfg->add_headers);
 	free(cfg->ca_file);
 	free(cfg->tenant_header);
+	prio_rules_free(&cfg->prio);
 	for (tc = cfg->tenants; tc != NULL; tc = next) {
 		next = tc->next;
 		free(tc->name);
+		prio_rules_free(&tc->prio);
 		free((struct tenant_sect *)tc);
 	}
 	free(cfg);
@@ -1207,6 +1238,15 @@ parse_line(struct config *cfg, const char *file, unsigned lineno,
 		v = trim(v);
 	}
 
+	if (*sectp != NULL && (k->flags & KF_RULES)) {
+		if (prio_rule_add(&(*sectp)->tc.prio, v, why,
+		    sizeof(why)) == -1) {
+			seterr(err, errlen, "%s:%u: %s: %s", file, lineno,
+			    k->name, why);
+			return -1;
+		}
+		return 0;
+	}
 	if (*sectp != NULL) {
 		if (!(k->flags & KF_LIMIT)) {
 			seterr(err, errlen, "%s:%u: %s: not allowed in a "
@@ -1443,6 +1483,18 @@ config_limits(const struct config *cfg, const char *name)
 			if (strcmp(tc->name, name) == 0)
 				return &tc->limits;
 	return &cfg->limits;
+}
+
+const struct prio_rules *
+config_prio_rules(const struct config *cfg, const char *name)
+{
+	const struct tenant_conf	*tc;
+
+	if (name != NULL)
+		for (tc = cfg->tenants; tc != NULL; tc = tc->next)
+			if (strcmp(tc->name, name) == 0)
+				return tc->prio.n > 0 ? &tc->prio : NULL;
+	return NULL;
 }
 
 /* getenv(3) with the type config_env() wants. */
