@@ -156,9 +156,14 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 		buf_append(b, ",", 1);
 	sc->first = 0;
 	jstr(b, i->name);
-	buf_printf(b, ":{\"queued\":%llu,\"inflight\":%llu,"
+	buf_printf(b, ":{\"queued\":%llu,\"queued_by_priority\":{"
+	    "\"high\":%llu,\"normal\":%llu,\"low\":%llu},\"inflight\":%llu,"
 	    "\"rate_configured\":%.6g,\"rate\":%.6g,\"rate_learned\":",
-	    (unsigned long long)i->queued, (unsigned long long)i->inflight,
+	    (unsigned long long)i->queued,
+	    (unsigned long long)i->queued_by[PRIO_HIGH],
+	    (unsigned long long)i->queued_by[PRIO_NORMAL],
+	    (unsigned long long)i->queued_by[PRIO_LOW],
+	    (unsigned long long)i->inflight,
 	    i->configured_per_s, i->rate_per_s);
 	if (i->learned_per_min > 0)
 		buf_printf(b, "%.6g", (double)i->learned_per_min / 60.0);
@@ -199,9 +204,14 @@ render_status(const struct admin_view *v, struct buf *b)
 	jstr(b, v->cfg->upstream);
 	buf_append(b, ",\"login_upstream\":", 18);
 	jstr(b, v->cfg->login_upstream);
-	buf_printf(b, ",\"pending\":%llu,\"queued\":%llu,\"inflight\":%llu,"
+	buf_printf(b, ",\"pending\":%llu,\"queued\":%llu,"
+	    "\"queued_by_priority\":{\"high\":%llu,\"normal\":%llu,"
+	    "\"low\":%llu},\"inflight\":%llu,"
 	    "\"tenants\":{", (unsigned long long)v->pending,
 	    (unsigned long long)sched_queued(v->sched),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_HIGH),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_NORMAL),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_LOW),
 	    (unsigned long long)sched_inflight(v->sched));
 	sched_foreach(v->sched, v->now_ms, status_tenant, &sc);
 	buf_append(b, "}}\n", 3);
