@@ -156,14 +156,9 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 		buf_append(b, ",", 1);
 	sc->first = 0;
 	jstr(b, i->name);
-	buf_printf(b, ":{\"queued\":%llu,\"queued_by_priority\":{"
-	    "\"high\":%llu,\"normal\":%llu,\"low\":%llu},\"inflight\":%llu,"
+	buf_printf(b, ":{\"queued\":%llu,\"inflight\":%llu,"
 	    "\"rate_configured\":%.6g,\"rate\":%.6g,\"rate_learned\":",
-	    (unsigned long long)i->queued,
-	    (unsigned long long)i->queued_by[PRIO_HIGH],
-	    (unsigned long long)i->queued_by[PRIO_NORMAL],
-	    (unsigned long long)i->queued_by[PRIO_LOW],
-	    (unsigned long long)i->inflight,
+	    (unsigned long long)i->queued, (unsigned long long)i->inflight,
 	    i->configured_per_s, i->rate_per_s);
 	if (i->learned_per_min > 0)
 		buf_printf(b, "%.6g", (double)i->learned_per_min / 60.0);
@@ -181,6 +176,11 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 	jtime(b, sc->v, i->paused_until_ms);
 	buf_append(b, ",\"last_429\":", 12);
 	jtime(b, sc->v, i->last_429_ms);
+	/* after the flat fields: readers that scan up to the first '}' */
+	buf_printf(b, ",\"queued_by_priority\":{\"high\":%llu,\"normal\":%llu,"
+	    "\"low\":%llu}", (unsigned long long)i->queued_by[PRIO_HIGH],
+	    (unsigned long long)i->queued_by[PRIO_NORMAL],
+	    (unsigned long long)i->queued_by[PRIO_LOW]);
 	buf_printf(b, ",\"totals\":{\"requests\":%llu,\"upstream\":%llu,"
 	    "\"throttled\":%llu,\"absorbed_429\":%llu,\"retries\":%llu,"
 	    "\"errors\":%llu}}",
