@@ -176,6 +176,11 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 	jtime(b, sc->v, i->paused_until_ms);
 	buf_append(b, ",\"last_429\":", 12);
 	jtime(b, sc->v, i->last_429_ms);
+	/* after the flat fields: readers that scan up to the first '}' */
+	buf_printf(b, ",\"queued_by_priority\":{\"high\":%llu,\"normal\":%llu,"
+	    "\"low\":%llu}", (unsigned long long)i->queued_by[PRIO_HIGH],
+	    (unsigned long long)i->queued_by[PRIO_NORMAL],
+	    (unsigned long long)i->queued_by[PRIO_LOW]);
 	buf_printf(b, ",\"totals\":{\"requests\":%llu,\"upstream\":%llu,"
 	    "\"throttled\":%llu,\"absorbed_429\":%llu,\"retries\":%llu,"
 	    "\"errors\":%llu}}",
@@ -199,9 +204,14 @@ render_status(const struct admin_view *v, struct buf *b)
 	jstr(b, v->cfg->upstream);
 	buf_append(b, ",\"login_upstream\":", 18);
 	jstr(b, v->cfg->login_upstream);
-	buf_printf(b, ",\"pending\":%llu,\"queued\":%llu,\"inflight\":%llu,"
+	buf_printf(b, ",\"pending\":%llu,\"queued\":%llu,"
+	    "\"queued_by_priority\":{\"high\":%llu,\"normal\":%llu,"
+	    "\"low\":%llu},\"inflight\":%llu,"
 	    "\"tenants\":{", (unsigned long long)v->pending,
 	    (unsigned long long)sched_queued(v->sched),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_HIGH),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_NORMAL),
+	    (unsigned long long)sched_queued_class(v->sched, PRIO_LOW),
 	    (unsigned long long)sched_inflight(v->sched));
 	sched_foreach(v->sched, v->now_ms, status_tenant, &sc);
 	buf_append(b, "}}\n", 3);

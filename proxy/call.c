@@ -70,6 +70,7 @@ call_new(const char *method, const char *target)
 	c = xcalloc(1, sizeof(*c));
 	c->method = xstrdup(method);
 	c->target = xstrdup(target);
+	c->prio = PRIO_NORMAL;
 	return c;
 }
 

@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "hdr.h"
+#include "prio.h"
 
 enum upstream_kind {
 	UP_API = 0,
@@ -62,6 +63,8 @@ struct call {
 	char			 reqid[129];	/* request id sent upstream */
 	int			 reqid_from_client;
 	char			*tenant;	/* tenant key, never a token */
+	enum prio_class		 prio;		/* its class; normal by default */
+	int			 prio_decided;	/* proxy_arrive set prio: echo it */
 
 	/* timing (ms, from the loop's monotonic clock) */
 	uint64_t		 arrival_ms;

@@ -48,6 +48,7 @@ enum ktype {
 
 #define KF_LIMIT	0x01	/* in struct limits; allowed in [tenant] */
 #define KF_REPEAT	0x02	/* every occurrence adds to the list */
+#define KF_RULES	0x04	/* priority rules; allowed in [tenant] */
 
 /* K_STRING: check value, return a new string in *out (NULL allowed). */
 typedef int (*key_norm_fn)(const char *value, char **out,
@@ -78,6 +79,7 @@ struct tenant_sect {
 static int	set_region(struct config *, const char *, char *, size_t);
 static int	set_add_header(struct config *, const char *, char *, size_t);
 static int	set_tenant_key(struct config *, const char *, char *, size_t);
+static int	set_priority(struct config *, const char *, char *, size_t);
 static int	set_admin_listen(struct config *, const char *, char *,
 		    size_t);
 
@@ -151,6 +153,10 @@ static const struct key keys[] = {
 	    .max = 10000, .def = "8", .off = LIM(concurrency) },
 	{ .name = "max_queue", .type = K_COUNT, .flags = KF_LIMIT, .min = 1,
 	    .max = 10000000, .def = "10000", .off = LIM(max_queue) },
+	{ .name = "priority", .type = K_SPECIAL, .flags = KF_REPEAT | KF_RULES,
+	    .set = set_priority },
+	{ .name = "priority_share", .type = K_COUNT, .flags = KF_LIMIT,
+	    .min = 2, .max = 1000, .def = "10", .off = LIM(priority_share) },
 	{ .name = "max_tenants", .type = K_COUNT, .min = 1, .max = 1000000,
 	    .def = "1000", .off = CFG(max_tenants) },
 	{ .name = "max_wait", .type = K_DURATION, .min = 0, .max = CFGP_HOUR,
@@ -270,6 +276,29 @@ set_add_header(struct config *cfg, const char *v, char *why, size_t whylen)
 		return -1;
 	hdrs_addn(&cfg->add_headers, v, nlen, val, vlen);
 	return 0;
+}
+
+/* priority = METHOD PATH-PATTERN CLASS (appended; the first match wins).
+ * A value of several lines (WEIR_PRIORITY) is one rule a line. */
+static int
+set_priority(struct config *cfg, const char *v, char *why, size_t whylen)
+{
+	char	*copy, *line, *next;
+	int	 rc = 0, n = 0;
+
+	copy = xstrdup(v);
+	for (line = copy; line != NULL && rc == 0; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*trim(line) == '\0')
+			continue;
+		rc = prio_rule_add(&cfg->prio, line, why, whylen);
+		n++;
+	}
+	if (rc == 0 && n == 0)	/* says what a rule looks like */
+		rc = prio_rule_add(&cfg->prio, "", why, whylen);
+	free(copy);
+	return rc;
 }
 
 /* tenant_key = auth | header:NAME */
@@ -398,9 +427,11 @@ config_free(struct config *cfg)
 	hdrs_free(&cfg->add_headers);
 	free(cfg->ca_file);
 	free(cfg->tenant_header);
+	prio_rules_free(&cfg->prio);
 	for (tc = cfg->tenants; tc != NULL; tc = next) {
 		next = tc->next;
 		free(tc->name);
+		prio_rules_free(&tc->prio);
 		free((struct tenant_sect *)tc);
 	}
 	free(cfg);
@@ -526,6 +557,15 @@ set_sect_key(struct config *cfg, struct tenant_sect *ts, const char *file,
 {
 	char	why[WHY_MAX];
 
+	if (k->flags & KF_RULES) {
+		/* a section's own rules, tried before the top-level ones */
+		if (prio_rule_add(&ts->tc.prio, v, why, sizeof(why)) == -1) {
+			cfgp_seterr(err, errlen, "%s:%u: %s: %s", file,
+			    lineno, k->name, why);
+			return -1;
+		}
+		return 0;
+	}
 	if (!(k->flags & KF_LIMIT)) {
 		cfgp_seterr(err, errlen, "%s:%u: %s: not allowed in a "
 		    "[tenant] section", file, lineno, k->name);
@@ -798,6 +838,18 @@ config_limits(const struct config *cfg, const char *name)
 			if (strcmp(tc->name, name) == 0)
 				return &tc->limits;
 	return &cfg->limits;
+}
+
+const struct prio_rules *
+config_prio_rules(const struct config *cfg, const char *name)
+{
+	const struct tenant_limits	*tc;
+
+	if (name != NULL)
+		for (tc = cfg->tenants; tc != NULL; tc = tc->next)
+			if (strcmp(tc->name, name) == 0)
+				return tc->prio.n > 0 ? &tc->prio : NULL;
+	return NULL;
 }
 
 /* getenv(3) with the type config_env() wants. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "hdr.h"
+#include "prio.h"
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -51,12 +52,15 @@ struct limits {
 	uint64_t	burst;		/* burst, default 10 */
 	uint64_t	concurrency;	/* concurrency, default 8 */
 	uint64_t	max_queue;	/* max_queue, default 10000 */
+	uint64_t	priority_share;	/* a lower class's 1 slot in N, 10 */
 };
 
 /* A [tenant NAME] section: limits that differ from the defaults. */
 struct tenant_limits {
 	char			*name;
 	struct limits		 limits;	/* fully resolved */
+	struct prio_rules	 prio;		/* its priority rules, tried
+						 * before the top-level ones */
 	struct tenant_limits	*next;
 };
 
@@ -110,6 +114,7 @@ struct config {
 	char			*tenant_header;	/* with header:NAME */
 	struct limits		 limits;	/* defaults for every tenant */
 	struct tenant_limits	*tenants;	/* [tenant NAME] sections */
+	struct prio_rules	 prio;		/* priority rules, in order */
 	uint64_t		 max_tenants;	/* 1000 */
 	uint64_t		 max_wait_ms;	/* 15s */
 	uint64_t		 max_wait_cap_ms;	/* 300s */
@@ -155,5 +160,10 @@ void		 config_free(struct config *);
 
 /* The limits that apply to tenant name: its section's, or the defaults. */
 const struct limits *config_limits(const struct config *, const char *name);
+
+/* The priority rules of tenant name's section, or NULL if it has none;
+ * the top-level ones are cfg->prio. */
+const struct prio_rules *config_prio_rules(const struct config *,
+		    const char *name);
 
 #endif

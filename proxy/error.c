@@ -26,6 +26,8 @@ static const struct {
 	    "of A-Z a-z 0-9 . _ : @ -" },
 	[WERR_BAD_MAX_WAIT] = { 400, "weir.bad_max_wait",
 	    "X-Weir-Max-Wait must be a number of seconds" },
+	[WERR_BAD_PRIORITY] = { 400, "weir.bad_priority",
+	    "X-Weir-Priority must be high, normal or low" },
 	[WERR_BODY_TOO_LARGE] = { 413, "weir.body_too_large",
 	    "The request body is larger than max_body" },
 	[WERR_HEADERS_TOO_LARGE] = { 431, "weir.headers_too_large",

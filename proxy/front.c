@@ -218,6 +218,9 @@ add_weir_headers(struct front *f, struct MHD_Response *resp,
 	MHD_add_response_header(resp, "X-Weir-Attempts", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)c->queued_ms);
 	MHD_add_response_header(resp, "X-Weir-Queued-Ms", num);
+	if (c->prio_decided)
+		MHD_add_response_header(resp, "X-Weir-Priority",
+		    prio_name(c->prio));
 	if (c->retry_after_s > 0) {
 		snprintf(num, sizeof(num), "%d", c->retry_after_s);
 		MHD_add_response_header(resp, "Retry-After", num);

@@ -371,6 +371,9 @@ log_access(const struct call *c, int client_status, size_t bytes_out,
 		field_str(&b, "tenant", c->tenant, strlen(c->tenant));
 	field_num(&b, "attempts", c->attempts);
 	field_num(&b, "queued_ms", c->queued_ms);
+	if (c->prio_decided)
+		field_str(&b, "priority", prio_name(c->prio),
+		    strlen(prio_name(c->prio)));
 	if (c->throttled > 0)
 		field_num(&b, "throttled", c->throttled);
 	if (c->err != WERR_NONE)

@@ -48,6 +48,7 @@ struct metrics {
 	unsigned	 max;
 	struct mt	 other;		/* folded and untracked tenants */
 	struct metrics_hist queue_wait;
+	struct metrics_hist queue_wait_cls[PRIO_N];
 	struct metrics_hist upstream;
 };
 
@@ -186,9 +187,11 @@ metrics_retry(struct metrics *m, const char *name, const char *reason)
 }
 
 void
-metrics_queue_wait(struct metrics *m, uint64_t ms)
+metrics_queue_wait(struct metrics *m, enum prio_class cls, uint64_t ms)
 {
 	observe(&m->queue_wait, (double)ms / 1000.0);
+	if ((unsigned)cls < PRIO_N)
+		observe(&m->queue_wait_cls[cls], (double)ms / 1000.0);
 }
 
 void
@@ -433,6 +436,26 @@ rd_queued(const struct metrics_at *at, struct metrics_value *v)
 }
 
 static int
+rd_queued_class(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (at->k >= PRIO_N)
+		return -1;
+	snprintf(v->label, sizeof(v->label), "%s", prio_name(at->k));
+	v->u = sched_queued_class(at->src->s, (enum prio_class)at->k);
+	return 0;
+}
+
+static int
+rd_hist_class(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (at->k >= PRIO_N)
+		return -1;
+	snprintf(v->label, sizeof(v->label), "%s", prio_name(at->k));
+	v->hist = &at->src->m->queue_wait_cls[at->k];
+	return 0;
+}
+
+static int
 rd_proc_u(const struct metrics_at *at, struct metrics_value *v)
 {
 	v->u = FIELD(uint64_t, at->src->proc, at->row->off);
@@ -491,6 +514,14 @@ const struct metrics_row metrics_rows[] = {
 	{ "weir_queued", METRICS_GAUGE, METRICS_L_NONE,
 	    "Calls waiting in all queues.",
 	    METRICS_INT, rd_queued, 0 },
+	{ "weir_queued_by_priority", METRICS_GAUGE, METRICS_L_PRIORITY,
+	    "Calls waiting in all queues, by priority class.",
+	    METRICS_INT, rd_queued_class, 0 },
+	{ "weir_queue_wait_by_priority_seconds", METRICS_HISTOGRAM,
+	    METRICS_L_PRIORITY,
+	    "Time calls waited in their queue before each attempt, by "
+	    "priority class.",
+	    METRICS_INT, rd_hist_class, 0 },
 	{ "process_cpu_seconds_total", METRICS_COUNTER, METRICS_L_NONE,
 	    "User and system CPU time spent.",
 	    METRICS_FIXED2, rd_proc_d, PROC(cpu_seconds) },
@@ -525,6 +556,7 @@ static const char *const type_names[] = {
 static const char *const label2[] = {
 	[METRICS_L_CODE] = "code",
 	[METRICS_L_REASON] = "reason",
+	[METRICS_L_PRIORITY] = "priority",
 };
 
 /* name, suffix and the labels, up to the space before the value. */
@@ -628,7 +660,8 @@ metrics_render_rows(const struct metrics_row *rows, size_t n,
 	for (i = 0; i < n; i++) {
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", rows[i].name,
 		    rows[i].help, rows[i].name, type_names[rows[i].type]);
-		if (rows[i].labels == METRICS_L_NONE)
+		if (rows[i].labels == METRICS_L_NONE ||
+		    rows[i].labels == METRICS_L_PRIORITY)
 			render_series(b, src, &rows[i], NULL);
 		else
 			for (j = 0; j < l.n; j++)

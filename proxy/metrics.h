@@ -31,8 +31,10 @@ void	metrics_attempt(struct metrics *, const struct call *,
 	    uint64_t duration_ms);
 /* A retry was decided; reason "429", "5xx" or "network". */
 void	metrics_retry(struct metrics *, const char *tenant, const char *reason);
-/* A call left its queue after waiting ms (each time it is dispatched). */
-void	metrics_queue_wait(struct metrics *, uint64_t ms);
+/* A call of class cls left its queue after waiting ms (each time it is
+ * dispatched). */
+void	metrics_queue_wait(struct metrics *, enum prio_class cls,
+	    uint64_t ms);
 
 /* Totals of one tenant, for /status. */
 struct metrics_totals {
@@ -63,6 +65,7 @@ enum metrics_labels {
 	METRICS_L_TENANT,	/* tenant: the labeled ones, then "other" */
 	METRICS_L_CODE,		/* tenant and code: each status seen */
 	METRICS_L_REASON,	/* tenant and reason: each retry reason */
+	METRICS_L_PRIORITY,	/* priority: each class, no tenant */
 };
 
 /* How a value is printed. */

@@ -9,6 +9,8 @@
  * clock only through the loop's loop_time.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "front.h"
 #include "http.h"
@@ -67,6 +69,38 @@ proxy_set_config(struct proxy *p, const struct config *cfg)
 	p->cfg = cfg;
 }
 
+/*
+ * The call's class: X-Weir-Priority if it has one (every such field must
+ * name the same class), else the first matching rule of its tenant's
+ * section, else of the top level, else normal.
+ */
+static enum weir_err
+classify(const struct config *cfg, struct call *c)
+{
+	const char	*v;
+	enum prio_class	 k, got = PRIO_NORMAL;
+	size_t		 i;
+	int		 seen = 0;
+
+	for (i = 0; i < c->in_hdrs.n; i++) {
+		if (strcasecmp(c->in_hdrs.v[i].name, "X-Weir-Priority") != 0)
+			continue;
+		v = c->in_hdrs.v[i].value;
+		if (prio_parse(v, strlen(v), &k) == -1 || (seen && k != got))
+			return WERR_BAD_PRIORITY;
+		got = k;
+		seen = 1;
+	}
+	if (seen)
+		c->prio = got;
+	else if (!prio_match(config_prio_rules(cfg, c->tenant), c->method,
+	    c->path, &c->prio) &&
+	    !prio_match(&cfg->prio, c->method, c->path, &c->prio))
+		c->prio = PRIO_NORMAL;
+	c->prio_decided = 1;
+	return WERR_NONE;
+}
+
 enum weir_err
 proxy_arrive(struct call *c, void *arg)
 {
@@ -82,6 +116,8 @@ proxy_arrive(struct call *c, void *arg)
 	    p->cfg->max_wait_ms, p->cfg->max_wait_cap_ms, &wait_ms) == -1)
 		return WERR_BAD_MAX_WAIT;
 	c->deadline_ms = c->arrival_ms + wait_ms;
+	if ((e = classify(p->cfg, c)) != WERR_NONE)
+		return e;
 	if ((e = sched_submit(p->sched, c, p->now->mono_ms)) != WERR_NONE)
 		c->retry_after_s = 1;
 	return e;
@@ -192,7 +228,7 @@ proxy_dispatch(void *arg)
 		apply(p, c, &d);
 	}
 	while ((c = sched_next(p->sched, now)) != NULL) {
-		metrics_queue_wait(p->metrics, now - c->enqueued_ms);
+		metrics_queue_wait(p->metrics, c->prio, now - c->enqueued_ms);
 		if (upstream_start(p->up, c, now) == 0) {
 			started = 1;
 			continue;

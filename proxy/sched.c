@@ -9,6 +9,11 @@
  * sched_next() walks the ring from a cursor that moves past every tenant
  * it serves, so a tenant with 10,000 queued calls delays another by one
  * dispatch at most.
+ *
+ * A lane holds one FIFO per priority class (prio.h).  The classes never
+ * change when the lane may send (bucket, cap, pause: the limit is the
+ * client's); they only choose which call takes the lane's next slot:
+ * pick_class() below.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +34,12 @@ struct lane {
 	char			*name;
 	const struct limits	*lim;
 
-	struct call		*head, *tail;	/* FIFO, through call->next */
-	uint64_t		 queued;
+	/* a FIFO per class, through call->next */
+	struct call		*head[PRIO_N], *tail[PRIO_N];
+	uint64_t		 nq[PRIO_N];
+	uint64_t		 queued;	/* all classes */
+	/* slots given to higher classes while this one waited (shares) */
+	uint64_t		 skipped[PRIO_N];
 	uint64_t		 inflight;
 
 	struct bucket		 bucket;
@@ -69,6 +78,7 @@ struct sched {
 	struct lane		*cursor;	/* ring position to serve next */
 	unsigned		 nring;		/* tenants on the ring */
 	uint64_t		 queued;
+	uint64_t		 queued_cls[PRIO_N];
 	uint64_t		 inflight;
 	uint64_t		 next_expire_ms;
 	uint64_t		 steps;		/* loop iterations, for tests */
@@ -298,29 +308,109 @@ ring_del(struct sched *s, struct lane *t)
 	t->rnext = t->rprev = NULL;
 }
 
-static void
-queue_push_tail(struct lane *t, struct call *c)
+/* c's class, as an index (a bad value is normal: never out of range). */
+static int
+cls_of(const struct call *c)
 {
-	c->next = NULL;
-	if (t->tail != NULL)
-		t->tail->next = c;
-	else
-		t->head = c;
-	t->tail = c;
-	t->queued++;
+	return (unsigned)c->prio < PRIO_N ? (int)c->prio : PRIO_NORMAL;
+}
+
+/*
+ * Which class takes a lane's next slot, given the calls n[] each holds
+ * and the slots skipped[] each has seen go to higher classes while it
+ * waited.  A lower class that has waited share - 1 such slots is owed
+ * this one; if two are owed the lower goes first, and the other is still
+ * owed at the next slot (a slot to a lower class does not count against
+ * it).  Else the highest class with calls.  So a waiting class never sees
+ * share slots in a row go to higher classes.  -1: nothing queued.
+ */
+static int
+pick_class(const uint64_t *n, const uint64_t *skipped, uint64_t share)
+{
+	int	 c;
+
+	for (c = PRIO_N - 1; c > 0; c--)
+		if (n[c] > 0 && skipped[c] + 1 >= share)
+			return c;
+	for (c = 0; c < PRIO_N; c++)
+		if (n[c] > 0)
+			return c;
+	return -1;
+}
+
+/* Class c took a slot: the lower classes that wait skipped one more. */
+static void
+grant(const uint64_t *n, uint64_t *skipped, int c)
+{
+	int	 x;
+
+	skipped[c] = 0;
+	for (x = c + 1; x < PRIO_N; x++)
+		if (n[x] > 0)
+			skipped[x]++;
 }
 
 static void
-queue_unlink(struct lane *t, struct call *c, struct call *prev)
+queue_push_tail(struct sched *s, struct lane *t, struct call *c)
 {
+	int	 k = cls_of(c);
+
+	if (t->nq[k] == 0)
+		t->skipped[k] = 0;	/* it starts waiting now */
+	c->next = NULL;
+	if (t->tail[k] != NULL)
+		t->tail[k]->next = c;
+	else
+		t->head[k] = c;
+	t->tail[k] = c;
+	t->nq[k]++;
+	t->queued++;
+	s->queued_cls[k]++;
+	s->queued++;
+}
+
+static void
+queue_push_head(struct sched *s, struct lane *t, struct call *c)
+{
+	int	 k = cls_of(c);
+
+	if (t->nq[k] == 0)
+		t->skipped[k] = 0;
+	c->next = t->head[k];
+	t->head[k] = c;
+	if (t->tail[k] == NULL)
+		t->tail[k] = c;
+	t->nq[k]++;
+	t->queued++;
+	s->queued_cls[k]++;
+	s->queued++;
+}
+
+/* Take c (after prev in its class's FIFO, NULL: the head) out. */
+static void
+queue_unlink(struct sched *s, struct lane *t, struct call *c,
+    struct call *prev)
+{
+	int	 k = cls_of(c);
+
 	if (prev != NULL)
 		prev->next = c->next;
 	else
-		t->head = c->next;
-	if (t->tail == c)
-		t->tail = prev;
+		t->head[k] = c->next;
+	if (t->tail[k] == c)
+		t->tail[k] = prev;
 	c->next = NULL;
+	t->nq[k]--;
 	t->queued--;
+	s->queued_cls[k]--;
+	s->queued--;
+}
+
+/* The class whose head takes t's next slot, or -1. */
+static int
+lane_class(const struct lane *t)
+{
+	return pick_class(t->nq, t->skipped, t->lim->priority_share);
 }
 
 enum weir_err
@@ -334,9 +424,8 @@ sched_submit(struct sched *s, struct call *c, uint64_t now_ms)
 		return WERR_QUEUE_FULL;
 	c->not_before_ms = now_ms;
 	c->enqueued_ms = now_ms;
-	queue_push_tail(t, c);
+	queue_push_tail(s, t, c);
 	t->last_used_ms = now_ms;
-	s->queued++;
 	ring_add(s, t);
 	return WERR_NONE;
 }
@@ -351,13 +440,8 @@ sched_requeue(struct sched *s, struct call *c, uint64_t at_ms,
 		t = lane_get(s, c->tenant, now_ms);
 	c->not_before_ms = at_ms;
 	c->enqueued_ms = now_ms;
-	/* A retry goes to the head: it is the oldest call. */
-	c->next = t->head;
-	t->head = c;
-	if (t->tail == NULL)
-		t->tail = c;
-	t->queued++;
-	s->queued++;
+	/* A retry goes to the head of its class: it is the oldest call. */
+	queue_push_head(s, t, c);
 	ring_add(s, t);
 }
 
@@ -390,14 +474,16 @@ earliest(const struct lane *t, const struct call *c, uint64_t k,
 	    bucket_due(&t->bucket, k, now_ms));
 }
 
-/* When t could send its head call, or SCHED_NEVER if it waits for an
+/* When t could send its next call, or SCHED_NEVER if it waits for an
  * in-flight call to finish. */
 static uint64_t
 lane_due(const struct lane *t, uint64_t now_ms)
 {
-	if (t->head == NULL || t->inflight >= cap_now(t))
+	int	 k;
+
+	if ((k = lane_class(t)) == -1 || t->inflight >= cap_now(t))
 		return SCHED_NEVER;
-	return earliest(t, t->head, 1, now_ms);
+	return earliest(t, t->head[k], 1, now_ms);
 }
 
 struct call *
@@ -406,13 +492,15 @@ sched_next(struct sched *s, uint64_t now_ms)
 	struct ring_walk	 w;
 	struct lane		*t;
 	struct call		*c;
+	int			 k;
 
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL) {
 		if (lane_due(t, now_ms) <= now_ms) {
-			c = t->head;
-			queue_unlink(t, c, NULL);
-			s->queued--;
+			k = lane_class(t);
+			c = t->head[k];
+			queue_unlink(s, t, c, NULL);
+			grant(t->nq, t->skipped, k);
 			bucket_take(&t->bucket, now_ms);
 			t->inflight++;
 			t->win_sent++;
@@ -422,7 +510,7 @@ sched_next(struct sched *s, uint64_t now_ms)
 			c->queued_ms += now_ms - c->enqueued_ms;
 			s->inflight++;
 			s->cursor = t->rnext;
-			if (t->head == NULL)
+			if (t->queued == 0)
 				ring_del(s, t);
 			return c;
 		}
@@ -483,31 +571,49 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 	 * (burst, when it is set to the window's size) goes at its start. */
 }
 
-/* Unlink t's calls that cannot go before their deadline onto *tail. */
+/*
+ * Unlink t's calls that cannot go before their deadline onto *tail.
+ *
+ * A call's place k in line is its rank in the order the lane will serve
+ * what it holds now: the walk replays pick_class() over copies of the
+ * lane's counts, so a normal call behind 5,000 high ones is the 10th,
+ * 20th ... in line by its share, not the 5,001st, and is not answered
+ * early for a wait it will not have.  Calls that come later (a high one,
+ * a retry) can only push it back: then it expires at a later walk.
+ */
 static void
 expire_lane(struct sched *s, struct lane *t, uint64_t now_ms,
     struct call ***tail)
 {
-	struct call		*c, *prev = NULL, *next;
-	uint64_t		 k = 1, at;
+	struct call		*c, *cur[PRIO_N], *prev[PRIO_N];
+	uint64_t		 n[PRIO_N], skipped[PRIO_N], k = 1, at;
+	int			 i, cls;
 
-	for (c = t->head; c != NULL; c = next) {
+	for (i = 0; i < PRIO_N; i++) {
+		cur[i] = t->head[i];
+		prev[i] = NULL;
+		n[i] = t->nq[i];
+		skipped[i] = t->skipped[i];
+	}
+	while ((cls = pick_class(n, skipped, t->lim->priority_share)) != -1) {
 		s->steps++;
-		next = c->next;
+		c = cur[cls];
+		cur[cls] = c->next;
+		n[cls]--;
 		at = earliest(t, c, k, now_ms);
 		if (at <= c->deadline_ms) {
-			prev = c;
+			grant(n, skipped, cls);
+			prev[cls] = c;
 			k++;
 			continue;
 		}
-		queue_unlink(t, c, prev);
-		s->queued--;
+		queue_unlink(s, t, c, prev[cls]);
 		c->queued_ms += now_ms - c->enqueued_ms;
 		c->not_before_ms = at;	/* the soonest it could have gone */
 		**tail = c;
 		*tail = &c->next;
 	}
-	if (t->head == NULL)
+	if (t->queued == 0)
 		ring_del(s, t);
 }
 
@@ -535,12 +641,12 @@ sched_remove(struct sched *s, struct call *c)
 
 	if (t == NULL)
 		return 0;
-	for (p = t->head; p != NULL; prev = p, p = p->next) {
+	for (p = t->head[cls_of(c)]; p != NULL; prev = p, p = p->next) {
+		s->steps++;
 		if (p != c)
 			continue;
-		queue_unlink(t, c, prev);
-		s->queued--;
-		if (t->head == NULL)
+		queue_unlink(s, t, c, prev);
+		if (t->queued == 0)
 			ring_del(s, t);
 		return 1;
 	}
@@ -584,6 +690,12 @@ sched_queued(const struct sched *s)
 }
 
 uint64_t
+sched_queued_class(const struct sched *s, enum prio_class k)
+{
+	return (unsigned)k < PRIO_N ? s->queued_cls[k] : 0;
+}
+
+uint64_t
 sched_inflight(const struct sched *s)
 {
 	return s->inflight;
@@ -600,13 +712,15 @@ sched_drain(struct sched *s)
 {
 	struct lane	*t = s->cursor;
 	struct call	*c;
+	int		 k;
 
 	if (t == NULL)
 		return NULL;
-	c = t->head;
-	queue_unlink(t, c, NULL);
-	s->queued--;
-	if (t->head == NULL)
+	for (k = 0; t->head[k] == NULL; k++)
+		;	/* a lane on the ring has a call */
+	c = t->head[k];
+	queue_unlink(s, t, c, NULL);
+	if (t->queued == 0)
 		ring_del(s, t);
 	return c;
 }
@@ -618,6 +732,7 @@ fill_info(const struct lane *t, uint64_t now_ms,
 	memset(info, 0, sizeof(*info));
 	info->name = t->name;
 	info->queued = t->queued;
+	memcpy(info->queued_by, t->nq, sizeof(info->queued_by));
 	info->inflight = t->inflight;
 	info->cap = cap_now(t);
 	info->paused_until_ms = t->paused_until > now_ms ? t->paused_until : 0;

@@ -3,9 +3,15 @@
  * depends on time takes now_ms; nothing reads the clock or touches a
  * socket.
  *
- * Each tenant has one FIFO queue, a token bucket (rate, burst), an
- * in-flight cap (concurrency) and a pause (after a 429).  Ready tenants
- * are served round-robin.  On top of the bucket, sched learns the
+ * Each tenant has a queue, a token bucket (rate, burst), an in-flight cap
+ * (concurrency) and a pause (after a 429).  Ready tenants are served
+ * round-robin.  A tenant's queue is one FIFO per priority class
+ * (call->prio): its next slot goes to its oldest high call, then normal,
+ * then low, except that a lower class that waits is owed a share: once
+ * it has seen priority_share - 1 slots in a row go to higher classes, it
+ * gets the next one (the lower of two owed classes first).  Classes never
+ * make a slot: when a tenant may send is the bucket's, the cap's and the
+ * pause's business alone.  On top of the bucket, sched learns the
  * upstream's window from 429s: how many calls a window took before the
  * first 429 (the budget), and when the window reset (the 429's wait).  In
  * later windows it sends the budget as fast as the bucket allows, then
@@ -39,7 +45,8 @@ void		 sched_set_config(struct sched *, const struct config *,
 		    uint64_t now_ms);
 
 /*
- * Queue a new call (call->tenant set) at the tail of its tenant's queue.
+ * Queue a new call (call->tenant, call->prio set) at the tail of its
+ * tenant's queue for its class.
  * Returns WERR_NONE, or WERR_QUEUE_FULL or WERR_TOO_MANY_TENANTS; the
  * caller keeps the call then.  A slot is
  * free when max_tenants is not reached or some tenant has nothing queued
@@ -47,8 +54,8 @@ void		 sched_set_config(struct sched *, const struct config *,
  * minutes: a flood of new tenant names cannot erase a pause.
  */
 enum weir_err	 sched_submit(struct sched *, struct call *, uint64_t now_ms);
-/* Put a call that must be tried again at the head of its queue, not to be
- * sent before at_ms. */
+/* Put a call that must be tried again at the head of its class's queue,
+ * not to be sent before at_ms. */
 void		 sched_requeue(struct sched *, struct call *, uint64_t at_ms,
 		    uint64_t now_ms);
 /* The next call that may be sent now (round-robin over ready tenants),
@@ -78,6 +85,8 @@ uint64_t	 sched_next_due(struct sched *, uint64_t now_ms);
 /* Calls waiting in queues, and calls handed out and not done. */
 uint64_t	 sched_queued(const struct sched *);
 uint64_t	 sched_inflight(const struct sched *);
+/* Calls of class k waiting, all tenants. */
+uint64_t	 sched_queued_class(const struct sched *, enum prio_class k);
 unsigned	 sched_tenants(const struct sched *);
 /* New tenants refused because every slot held one worth keeping. */
 uint64_t	 sched_refused(const struct sched *);
@@ -90,6 +99,7 @@ struct call	*sched_drain(struct sched *);
 struct sched_tenant_info {
 	const char	*name;
 	uint64_t	 queued;
+	uint64_t	 queued_by[PRIO_N];	/* of them, by class */
 	uint64_t	 inflight;
 	uint64_t	 cap;			/* in-flight cap now */
 	uint64_t	 paused_until_ms;	/* 0: not paused */

@@ -666,9 +666,9 @@ check_histograms(struct prom *p)
 {
 	struct pfam	*f;
 	char		 bucket[160], count[160];
-	double		 le, last_le, last_v, cnt;
-	size_t		 i, j, nb;
-	const char	*l;
+	double		 le, last_le, last_v;
+	size_t		 i, j, k, nb, klen;
+	const char	*l, *key;
 
 	for (i = 0; i < p->nf; i++) {
 		f = &p->f[i];
@@ -676,34 +676,52 @@ check_histograms(struct prom *p)
 			continue;
 		snprintf(bucket, sizeof(bucket), "%s_bucket", f->name);
 		snprintf(count, sizeof(count), "%s_count", f->name);
-		last_le = -INFINITY;
-		last_v = 0;
-		cnt = NAN;
+		/* one series per label set (priority="high", ...): its
+		 * buckets are the lines whose labels before le= match */
 		for (j = 0, nb = 0; j < p->n; j++) {
-			if (strcmp(p->s[j].name, count) == 0)
-				cnt = p->s[j].value;
 			if (strcmp(p->s[j].name, bucket) != 0)
 				continue;
-			nb++;
 			if ((l = strstr(p->s[j].labels, "le=\"")) == NULL) {
 				perr(p, 0, "%s without le", bucket);
 				continue;
 			}
-			le = strtod(l + 4, NULL);
-			if (!(le > last_le))
-				perr(p, 0, "%s: le %g after %g", bucket, le,
-				    last_le);
-			if (p->s[j].value < last_v)
-				perr(p, 0, "%s: not cumulative at le %g",
-				    bucket, le);
-			last_le = le;
-			last_v = p->s[j].value;
+			key = p->s[j].labels;
+			klen = (size_t)(l - key);
+			if (nb++ > 0 && j > 0 &&
+			    strcmp(p->s[j - 1].name, bucket) == 0 &&
+			    strncmp(p->s[j - 1].labels, key, klen) == 0)
+				continue;	/* not the series' first bucket */
+			last_le = -INFINITY;
+			last_v = 0;
+			for (k = j; k < p->n &&
+			    strcmp(p->s[k].name, bucket) == 0 &&
+			    strncmp(p->s[k].labels, key, klen) == 0; k++) {
+				le = strtod(p->s[k].labels + klen + 4, NULL);
+				if (!(le > last_le))
+					perr(p, 0, "%s: le %g after %g", bucket,
+					    le, last_le);
+				if (p->s[k].value < last_v)
+					perr(p, 0, "%s: not cumulative at le "
+					    "%g", bucket, le);
+				last_le = le;
+				last_v = p->s[k].value;
+			}
+			if (!isinf(last_le))
+				perr(p, 0, "%s: no le=\"+Inf\" bucket",
+				    f->name);
+			for (k = 0; k < p->n; k++)
+				if (strcmp(p->s[k].name, count) == 0 &&
+				    strlen(p->s[k].labels) + (klen > 0) ==
+				    klen && strncmp(p->s[k].labels, key,
+				    klen > 0 ? klen - 1 : 0) == 0)
+					break;
+			if (k == p->n || !(last_v == p->s[k].value))
+				perr(p, 0, "%s{%.*s}: +Inf bucket %g but no "
+				    "such _count", f->name, (int)klen, key,
+				    last_v);
 		}
-		if (nb == 0 || !isinf(last_le))
+		if (nb == 0)
 			perr(p, 0, "%s: no le=\"+Inf\" bucket", f->name);
-		if (!(last_v == cnt))
-			perr(p, 0, "%s: +Inf bucket %g but _count %g", f->name,
-			    last_v, cnt);
 	}
 }
 
@@ -1004,6 +1022,10 @@ START_TEST(status_after_a_429)
 	/* the tenant: its call waits out the pause at the head of its
 	 * queue */
 	ck_assert(tnum(&st, "p", "queued", NULL) == 1);
+	ck_assert(tnum(&st, "p", "queued_by_priority", "normal") == 1);
+	ck_assert(tnum(&st, "p", "queued_by_priority", "high") == 0);
+	ck_assert(jnum(&st.d, jfind(&st.d, "queued_by_priority", "normal",
+	    NULL)) == 1);
 	ck_assert(tnum(&st, "p", "inflight", NULL) == 0);
 	ck_assert(tnum(&st, "p", "rate_configured", NULL) == 10);
 	ck_assert(tnum(&st, "p", "paused", NULL) == 1);

@@ -102,6 +102,10 @@ root_port=$port root_pid=$pid
 start_weir weir-absorb "$limited_port" "$limited_port" "$hdr" \
     WEIR_RATE=100/s WEIR_BURST=100
 absorb_port=$port absorb_pid=$pid
+# Slow enough that a flood of calls queues up: priority classes show.
+start_weir weir-prio "$api_port" "$login_port" "$hdr" \
+    WEIR_RATE=10/s WEIR_BURST=1
+prio_port=$port prio_pid=$pid
 echo "# fakes: api :$api_port, login :$login_port, limited :$limited_port;" \
     "weir: with prefixes :$prefix_port, without :$root_port," \
     "absorbing :$absorb_port"
@@ -115,6 +119,7 @@ command -v timeout >/dev/null && timeout_cmd=(timeout -k 5 "$NODE_TIMEOUT")
 	HOME="$tmp/home" FAKE_API_PORT=$api_port FAKE_LOGIN_PORT=$login_port \
 	WEIR_PREFIX_PORT=$prefix_port WEIR_ROOT_PORT=$root_port \
 	FAKE_LIMITED_PORT=$limited_port WEIR_ABSORB_PORT=$absorb_port \
+	WEIR_PRIO_PORT=$prio_port \
 	    exec "${timeout_cmd[@]}" "$NODE" sdk_test.js
 ) >"$tmp/node.tap" 2>"$tmp/node.err"
 rc=$?
@@ -155,6 +160,7 @@ stop_weir() {
 stop_weir weir-prefix "$prefix_pid" || failures=$((failures + 1))
 stop_weir weir-root "$root_pid" || failures=$((failures + 1))
 stop_weir weir-absorb "$absorb_pid" || failures=$((failures + 1))
+stop_weir weir-prio "$prio_pid" || failures=$((failures + 1))
 
 if [ "$failures" -ne 0 ]; then
 	show "sdk_test.js stderr" "$tmp/node.err"

@@ -20,6 +20,11 @@
  *                     calls a second, with weir's own rate set higher than
  *                     that, so weir meets 429s and must absorb them
  *
+ *   WEIR_PRIO_PORT    (optional) weir without prefixes in front of the API
+ *                     fake, paced at 10/s with a burst of 1: one ApiClient
+ *                     floods it with normal calls while a second one, whose
+ *                     default headers carry X-Weir-Priority: high, clicks
+ *
  * Every weir instance runs with add_header "X-Genesys-Client: sdk-test".
  *
  * Prints TAP result lines ("ok N - ...") on stdout but no plan: sdk.sh adds
@@ -193,6 +198,7 @@ function hookAnswers(client) {
 			url: response.config.url,
 			status: response.status,
 			rid: response.headers['x-request-id'],
+			prio: response.headers['x-weir-priority'],
 		});
 		return response;
 	});
@@ -460,6 +466,112 @@ async function checkAbsorbed(mode, r) {
 	    t('the SDK saw no 429, and its own request id came back'), answers);
 }
 
+/* ---- priority: one client's calls go ahead of another's flood ---- */
+
+const FLOOD = 30;
+const CLICKS = 3;
+
+function sleep(ms) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/*
+ * Two ApiClient instances log in as the same OAuth client (one tenant to
+ * weir): the app's sync job, and its screens.  The screens' client sets
+ * X-Weir-Priority: high in its default headers once.  The job queues
+ * FLOOD list calls at 10/s; then the screens make CLICKS calls one after
+ * the other.  Each click must be answered within a slot or so, long
+ * before the flood is through, and the flood must finish.
+ */
+async function priorityRun(port) {
+	const t = (name) => `priority: ${name}`;
+	const gw = { host: '127.0.0.1', port, protocol: 'http',
+	    path_params_login: '', path_params_api: '' };
+	await fakeCall(fakeApi, 'POST', '/__fake/reset');
+	await fakeCall(fakeLogin, 'POST', '/__fake/reset');
+
+	const bulk = platformClient.ApiClient.instance;
+	hookAnswers(bulk);
+	bulk.setGateway(gw);
+	const screens = new platformClient.ApiClientClass();
+	ok(screens !== bulk, t('a second ApiClient instance'));
+	screens.setGateway(gw);
+	screens.setDefaultHeaders({ 'X-Weir-Priority': 'high' });
+	const clickAnswers = [];
+	screens.getHttpClient().setPostHook((response) => {
+		clickAnswers.push({
+			prio: response.headers['x-weir-priority'],
+			queuedMs: Number(response.headers['x-weir-queued-ms']),
+		});
+		return response;
+	});
+	await bulk.loginClientCredentialsGrant(CLIENT_ID, CLIENT_SECRET);
+	await screens.loginClientCredentialsGrant(CLIENT_ID, CLIENT_SECRET);
+	clickAnswers.length = 0;	/* the login is not a click */
+	const bulkApi = new platformClient.ArchitectApi(bulk);
+	const screensApi = new platformClient.ArchitectApi(screens);
+
+	answers.length = 0;
+	const done = [];
+	const flood = [];
+	for (let i = 0; i < FLOOD; i++)
+		flood.push(bulkApi.getFlows({ pageSize: 1, pageNumber: i + 1 })
+		    .then(() => done.push(`bulk ${i}`)));
+	/* the flood is under way upstream: the rest of it waits in weir */
+	for (let i = 0; i < 200; i++) {
+		if ((await received(fakeApi)).length >= 2)
+			break;
+		await sleep(20);
+	}
+	let clickError;
+	for (let i = 0; i < CLICKS; i++) {
+		try {
+			await screensApi.getFlows({ pageSize: 2, pageNumber: i + 1 });
+			done.push(`click ${i}`);
+		} catch (e) {
+			clickError = errText(e);
+		}
+	}
+	let floodError;
+	try {
+		await Promise.all(flood);
+	} catch (e) {
+		floodError = errText(e);
+	}
+	ok(clickError === undefined && floodError === undefined,
+	    t(`${CLICKS} clicks and ${FLOOD} bulk calls all succeed`),
+	    { clickError, floodError });
+	const lastClick = done.indexOf(`click ${CLICKS - 1}`);
+	ok(lastClick >= 0 && lastClick < CLICKS + 8,
+	    t(`the clicks were answered before most of the flood (last click ${lastClick + 1}th of ${done.length})`),
+	    done);
+	ok(clickAnswers.length === CLICKS
+	    && clickAnswers.every((a) => a.prio === 'high' && a.queuedMs < 2000),
+	    t('every click was answered as high, after waiting about a slot'),
+	    clickAnswers);
+	ok(answers.length === FLOOD && answers.every((a) => a.prio === 'normal'),
+	    t('every bulk call was answered as normal'), answers);
+
+	let api = [];
+	try {
+		api = await received(fakeApi);
+	} catch (e) {
+		ok(false, t('read the fake\'s request records'), errText(e));
+		return;
+	}
+	const clicks = api.map((r, i) => [r, i])
+	    .filter(([r]) => queryOf(r.target).get('pageSize') === '2');
+	ok(api.length === FLOOD + CLICKS && clicks.length === CLICKS,
+	    t(`the upstream got every call once (${api.length})`), describe(api));
+	ok(clicks.length > 0 && clicks[clicks.length - 1][1] < CLICKS + 8,
+	    t('the clicks reached the upstream ahead of most of the flood'),
+	    describe(api));
+	ok(api.every((r) => header(r, 'x-weir-priority') === undefined),
+	    t('X-Weir-Priority was not forwarded upstream'),
+	    offenders(api, (r) => header(r, 'x-weir-priority') === undefined,
+	    'x-weir-priority'));
+}
+
 async function main() {
 	for (const mode of modes) {
 		try {
@@ -472,6 +584,13 @@ async function main() {
 				await checkForwarding(mode, r);
 		} catch (e) {
 			ok(false, `${mode.name}: ran to the end`, errText(e));
+		}
+	}
+	if (process.env.WEIR_PRIO_PORT) {
+		try {
+			await priorityRun(envPort('WEIR_PRIO_PORT'));
+		} catch (e) {
+			ok(false, 'priority: ran to the end', errText(e));
 		}
 	}
 	diag(`sdk_test.js: ${testNo - failed} of ${testNo} passed`);

@@ -909,6 +909,68 @@ uncomment(const char *path)
 	return text;
 }
 
+START_TEST(priority_rules_keep_order_and_tenant_sections_have_their_own)
+{
+	static const char *const env[] = {
+		"WEIR_PRIORITY", "GET /api/v2/analytics/* low\n\n"
+		    "POST /api/v2/conversations/* high\n", NULL
+	};
+	struct config		*cfg = load_mem(
+	    "priority = GET /api/v2/flows* low\n"
+	    "priority = * /api/v2/users/* high\n"
+	    "priority_share = 4\n"
+	    "[tenant sync-client]\n"
+	    "priority = * * low\n"
+	    "priority_share = 20\n"
+	    "[tenant other]\n"
+	    "rate = 1/s\n");
+	const struct prio_rules	*r;
+	char			 err[ERRLEN] = "";
+
+	ck_assert_uint_eq(cfg->prio.n, 2);
+	ck_assert_str_eq(cfg->prio.v[0].method, "GET");
+	ck_assert_str_eq(cfg->prio.v[0].pattern, "/api/v2/flows*");
+	ck_assert_int_eq(cfg->prio.v[0].cls, PRIO_LOW);
+	ck_assert_ptr_null(cfg->prio.v[1].method);
+	ck_assert_int_eq(cfg->prio.v[1].cls, PRIO_HIGH);
+	ck_assert_uint_eq(cfg->limits.priority_share, 4);
+	r = config_prio_rules(cfg, "sync-client");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->n, 1);
+	ck_assert_int_eq(r->v[0].cls, PRIO_LOW);
+	ck_assert_uint_eq(config_limits(cfg, "sync-client")->priority_share,
+	    20);
+	/* a section without rules has none of its own; its share is the
+	 * top level's */
+	ck_assert_ptr_null(config_prio_rules(cfg, "other"));
+	ck_assert_ptr_null(config_prio_rules(cfg, "nobody"));
+	ck_assert_uint_eq(config_limits(cfg, "other")->priority_share, 4);
+	/* the environment adds one rule a line */
+	fake_env = env;
+	ck_assert_int_eq(config_env(cfg, fake_getenv, err, sizeof(err)), 0);
+	fake_env = NULL;
+	ck_assert_uint_eq(cfg->prio.n, 4);
+	ck_assert_str_eq(cfg->prio.v[3].method, "POST");
+	config_free(cfg);
+
+	cfg = config_new();
+	ck_assert_uint_eq(cfg->limits.priority_share, 10);
+	ck_assert_uint_eq(cfg->prio.n, 0);
+	config_free(cfg);
+
+	mem_fails("priority = GET /x urgent\n", "weir.conf:1: priority: "
+	    "class 'urgent': expected high, normal or low");
+	mem_fails("\n[tenant a]\npriority = GET\n", "weir.conf:3: priority: "
+	    "expected 'METHOD PATH-PATTERN CLASS' (e.g. 'GET "
+	    "/api/v2/flows* low')");
+	mem_fails("priority = GET flows low\n", "weir.conf:1: priority: "
+	    "path pattern 'flows': expected a path starting with / or *, "
+	    "without a query");
+	mem_fails("priority_share = 1\n", "weir.conf:1: priority_share: "
+	    "must be between 2 and 1000");
+}
+END_TEST
+
 START_TEST(shipped_file_is_the_defaults)
 {
 	struct config	*def = config_new(), *cfg = config_new();
@@ -975,6 +1037,8 @@ config_suite(void)
 	tcase_add_test(tc, load_precedence);
 	tcase_add_test(tc, load_actions_and_bad_flags);
 	tcase_add_test(tc, shipped_file_is_the_defaults);
+	tcase_add_test(tc,
+	    priority_rules_keep_order_and_tenant_sections_have_their_own);
 	suite_add_tcase(s, tc);
 	return s;
 }

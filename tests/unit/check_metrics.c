@@ -35,7 +35,7 @@ answered(const char *tenant, int status, uint64_t ms)
 	c->tenant = xstrdup(tenant);
 	c->status = status;
 	metrics_attempt(m, c, ms);
-	metrics_queue_wait(m, ms / 2);
+	metrics_queue_wait(m, PRIO_NORMAL, ms / 2);
 	metrics_answered(m, c, status);
 	call_free(c);
 }
@@ -266,8 +266,10 @@ START_TEST(row_names_are_prometheus_names_and_counters_end_in_total)
 		    "%s: counters, and only counters, end in _total", r->name);
 		ck_assert_msg(r->help[0] != '\0' && strpbrk(r->help, "\\\n") ==
 		    NULL, "%s: HELP empty or needs escaping", r->name);
+		/* histograms are few series: never one per tenant */
 		ck_assert_msg(r->type != METRICS_HISTOGRAM ||
-		    r->labels == METRICS_L_NONE, "%s", r->name);
+		    r->labels == METRICS_L_NONE ||
+		    r->labels == METRICS_L_PRIORITY, "%s", r->name);
 		for (j = 0; j < i; j++)
 			ck_assert_str_ne(metrics_rows[j].name, r->name);
 	}
@@ -278,7 +280,7 @@ START_TEST(histograms_have_cumulative_buckets_a_sum_and_a_count)
 {
 	char		*text = render(metrics_rows, metrics_nrows, 2);
 	char		 prefix[128], want[160];
-	const char	*p;
+	const char	*p, *lab;
 	double		 le, last_le;
 	unsigned long long v, last_v;
 	size_t		 i;
@@ -288,8 +290,11 @@ START_TEST(histograms_have_cumulative_buckets_a_sum_and_a_count)
 		if (metrics_rows[i].type != METRICS_HISTOGRAM)
 			continue;
 		nh++;
-		snprintf(prefix, sizeof(prefix), "%s_bucket{le=\"",
-		    metrics_rows[i].name);
+		/* the setup's waits were all normal ones */
+		lab = metrics_rows[i].labels == METRICS_L_PRIORITY ?
+		    "priority=\"normal\"" : "";
+		snprintf(prefix, sizeof(prefix), "%s_bucket{%s%sle=\"",
+		    metrics_rows[i].name, lab, *lab ? "," : "");
 		ck_assert_int_ge(nprefixed(text, prefix), 2);
 		last_le = -1;
 		last_v = 0;
@@ -308,14 +313,16 @@ START_TEST(histograms_have_cumulative_buckets_a_sum_and_a_count)
 		ck_assert(last_le == 1e300);	/* the last is +Inf */
 		/* six attempts observed; +Inf is the count */
 		ck_assert_uint_eq(last_v, 6);
-		snprintf(want, sizeof(want), "%s_count 6",
-		    metrics_rows[i].name);
+		snprintf(want, sizeof(want), "%s_count%s%s%s 6",
+		    metrics_rows[i].name, *lab ? "{" : "", lab,
+		    *lab ? "}" : "");
 		ck_assert_int_eq(nlines(text, want), 1);
-		snprintf(prefix, sizeof(prefix), "%s_sum ",
-		    metrics_rows[i].name);
+		snprintf(prefix, sizeof(prefix), "%s_sum%s%s%s ",
+		    metrics_rows[i].name, *lab ? "{" : "", lab,
+		    *lab ? "}" : "");
 		ck_assert_int_eq(nprefixed(text, prefix), 1);
 	}
-	ck_assert_int_eq(nh, 2);
+	ck_assert_int_eq(nh, 3);
 	ck_assert_int_eq(nlines(text,
 	    "weir_upstream_duration_seconds_sum 70.352000"), 1);
 	ck_assert_int_eq(nlines(text,
@@ -361,6 +368,42 @@ START_TEST(the_busiest_tenants_get_labels_and_the_rest_is_other)
 	text = render(metrics_rows, metrics_nrows, 10);
 	ck_assert_int_eq(nlines(text, "weir_queue_depth{tenant=\"q\"} 2"), 1);
 	ck_assert_ptr_null(strstr(text, "tenant=\"other\""));
+	free(text);
+}
+END_TEST
+
+START_TEST(queued_calls_and_waits_are_shown_by_priority_class)
+{
+	struct call	*c = call_new("GET", "/api/v2/users/me");
+	char		*text;
+
+	c->tenant = xstrdup("q");
+	c->prio = PRIO_HIGH;
+	c->deadline_ms = UINT64_MAX;
+	ck_assert_int_eq(sched_submit(sched, c, NOW), WERR_NONE);
+	metrics_queue_wait(m, PRIO_HIGH, 20);
+	metrics_queue_wait(m, PRIO_LOW, 4000);
+	metrics_queue_wait(m, PRIO_LOW, 6000);
+	text = render(metrics_rows, metrics_nrows, 2);
+	ck_assert_int_eq(nlines(text,
+	    "weir_queued_by_priority{priority=\"high\"} 1"), 1);
+	ck_assert_int_eq(nlines(text,
+	    "weir_queued_by_priority{priority=\"normal\"} 2"), 1);
+	ck_assert_int_eq(nlines(text,
+	    "weir_queued_by_priority{priority=\"low\"} 0"), 1);
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_by_priority_seconds_"
+	    "bucket{priority=\"high\",le=\"0.025\"} 1"), 1);
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_by_priority_seconds_"
+	    "count{priority=\"low\"} 2"), 1);
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_by_priority_seconds_"
+	    "sum{priority=\"low\"} 10.000000"), 1);
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_by_priority_seconds_"
+	    "bucket{priority=\"low\",le=\"5\"} 1"), 1);
+	/* the setup's six waits were normal ones */
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_by_priority_seconds_"
+	    "count{priority=\"normal\"} 6"), 1);
+	/* and every wait is in the unlabeled histogram too */
+	ck_assert_int_eq(nlines(text, "weir_queue_wait_seconds_count 9"), 1);
 	free(text);
 }
 END_TEST
@@ -465,6 +508,7 @@ metrics_suite(void)
 	tcase_add_test(tc,
 	    the_busiest_tenants_get_labels_and_the_rest_is_other);
 	tcase_add_test(tc, process_gauges_print_what_the_caller_read);
+	tcase_add_test(tc, queued_calls_and_waits_are_shown_by_priority_class);
 	tcase_add_test(tc,
 	    a_row_added_to_the_table_is_rendered_like_the_others);
 	suite_add_tcase(s, tc);

@@ -1,7 +1,8 @@
 /*
  * check_sched.c - per-tenant queues and pacing with a fake clock: pacing
  * accuracy, bursts, in-flight caps, round-robin fairness, pauses (nothing
- * dispatched early), deadlines, bounds, and learning a fixed window.
+ * dispatched early), deadlines, bounds, learning a fixed window, and
+ * priority classes (order, shares, expiry per class).
  */
 #include <check.h>
 #include <stdio.h>
@@ -538,6 +539,227 @@ fw_answer(struct fw *u, uint64_t sent_at, uint64_t *retry_ms)
 	return 429;
 }
 
+static struct call *
+mkp(const char *tenant, enum prio_class cls, uint64_t deadline)
+{
+	struct call	*c = mk(tenant, deadline);
+
+	c->prio = cls;
+	return c;
+}
+
+/* The class of a call as a letter, for readable orders. */
+static char
+letter(const struct call *c)
+{
+	return "HNL"[c->prio];
+}
+
+START_TEST(the_next_slot_goes_to_the_oldest_high_call_then_normal_then_low)
+{
+	struct config	*cfg = cfg_of("rate = 10/s\nburst = 1\n"
+	    "concurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *want[12];
+	uint64_t	 now, last = 0;
+	int		 i, n = 0;
+
+	for (i = 0; i < 5; i++)
+		submit(s, want[7 + i] = mkp("a", PRIO_LOW, UINT64_MAX), 0);
+	for (i = 0; i < 5; i++)
+		submit(s, want[2 + i] = mkp("a", PRIO_NORMAL, UINT64_MAX), 0);
+	for (i = 0; i < 2; i++)
+		submit(s, want[i] = mkp("a", PRIO_HIGH, UINT64_MAX), 0);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_HIGH), 2);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_NORMAL), 5);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_LOW), 5);
+	for (now = 0; now <= 5000 && n < 12; now++)
+		while ((c = sched_next(s, now)) != NULL) {
+			ck_assert_ptr_eq(c, want[n]);
+			/* at the tenant's pace: classes make no slot */
+			ck_assert(n == 0 || now - last >= 99);
+			last = now;
+			n++;
+			finish(s, c, 200, now);
+			call_free(c);
+		}
+	ck_assert_int_eq(n, 12);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_high_call_behind_thousands_goes_in_the_next_slot)
+{
+	struct config	*cfg = cfg_of("rate = 5/s\nburst = 1\n"
+	    "concurrency = 1000\nmax_queue = 10000\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *hi;
+	uint64_t	 now, sent_at = 0;
+	int		 i;
+
+	for (i = 0; i < 3000; i++)
+		submit(s, mkp("a", i % 2 ? PRIO_LOW : PRIO_NORMAL,
+		    UINT64_MAX), 0);
+	c = sched_next(s, 0);
+	finish(s, c, 200, 0);
+	call_free(c);
+	ck_assert_ptr_null(sched_next(s, 50));
+	hi = mkp("a", PRIO_HIGH, UINT64_MAX);
+	submit(s, hi, 50);
+	/* the bucket's next slot (200 ms after the first), no sooner */
+	for (now = 50; now < 1000; now++)
+		if ((c = sched_next(s, now)) != NULL) {
+			sent_at = now;
+			break;
+		}
+	ck_assert_ptr_eq(c, hi);
+	ck_assert_uint_eq(sent_at, 200);
+	finish(s, c, 200, now);
+	call_free(c);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_waiting_lower_class_gets_its_share_of_the_slots)
+{
+	struct config	*cfg = cfg_of("rate = 100/s\nburst = 1\n"
+	    "concurrency = 100\npriority_share = 3\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c;
+	char		 order[31];
+	uint64_t	 now;
+	int		 i, n = 0, k, run[3] = { 0, 0, 0 }, left[3] = {10,10,10};
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 10; i++)
+			submit(s, mkp("a", (enum prio_class)k, UINT64_MAX), 0);
+	for (now = 0; n < 30; now += 10) {
+		if ((c = sched_next(s, now)) == NULL)
+			continue;
+		order[n++] = letter(c);
+		left[c->prio]--;
+		/* a class that waits never sees 3 slots in a row go to
+		 * higher classes */
+		run[c->prio] = 0;
+		for (k = c->prio + 1; k < 3; k++)
+			if (left[k] > 0)
+				ck_assert_int_lt(++run[k], 3);
+		finish(s, c, 200, now);
+		call_free(c);
+	}
+	order[n] = '\0';
+	/* high goes first; normal and low each take every third slot
+	 * while higher classes wait, the lower of two owed ones first */
+	ck_assert_str_eq(order, "HHLNHLHNLHHLNHLHNLHHLNNLNNLNNL");
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_lower_class_expires_by_its_place_in_the_order_served)
+{
+	struct config	*cfg = cfg_of("rate = 1/s\nburst = 1\n"
+	    "concurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *hi[30], *normal, *low, *out;
+	int		 i, n;
+
+	for (i = 0; i < 30; i++)
+		submit(s, hi[i] = mkp("a", PRIO_HIGH,
+		    i == 19 ? 10000 : UINT64_MAX), 0);
+	/* slots 1-9 go to high; at the 10th low and normal are both owed,
+	 * low first */
+	submit(s, normal = mkp("a", PRIO_NORMAL, 15000), 0);
+	submit(s, low = mkp("a", PRIO_LOW, 5000), 0);
+	out = sched_expire(s, 0);
+	/* low (10th in line, 9 s away) cannot make 5 s; then normal is
+	 * 10th and makes 15 s (behind all 30 high calls it would be 31st:
+	 * 30 s); the 20th high call is 21st in line, past its 10 s */
+	for (n = 0, c = out; c != NULL; c = c->next, n++)
+		ck_assert(c == low || c == hi[19]);
+	ck_assert_int_eq(n, 2);
+	ck_assert_uint_ge(low->not_before_ms, 9000);
+	ck_assert_uint_ge(hi[19]->not_before_ms, 20000);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_NORMAL), 1);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_LOW), 0);
+	ck_assert_uint_eq(sched_queued_class(s, PRIO_HIGH), 29);
+	call_free(low);
+	call_free(hi[19]);
+	/* and normal is sent within its deadline, 10th */
+	for (n = 0; (c = sched_next(s, (uint64_t)n * 1000)) != NULL; n++) {
+		ck_assert_ptr_null(sched_expire(s, (uint64_t)n * 1000));
+		finish(s, c, 200, (uint64_t)n * 1000);
+		if (c == normal)
+			break;
+		call_free(c);
+	}
+	ck_assert_ptr_eq(c, normal);
+	ck_assert_int_eq(n, 9);
+	call_free(normal);
+	while ((c = sched_drain(s)) != NULL)
+		call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_retry_goes_to_the_head_of_its_own_class)
+{
+	struct config	*cfg = cfg_of("rate = 100/s\nburst = 100\n"
+	    "concurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*n1, *n2, *h1, *c;
+
+	submit(s, n1 = mkp("a", PRIO_NORMAL, UINT64_MAX), 0);
+	submit(s, n2 = mkp("a", PRIO_NORMAL, UINT64_MAX), 0);
+	ck_assert_ptr_eq(sched_next(s, 0), n1);
+	finish(s, n1, 503, 0);
+	submit(s, h1 = mkp("a", PRIO_HIGH, UINT64_MAX), 1);
+	sched_requeue(s, n1, 1, 1);
+	/* the retry is ahead of n2, not of the high call */
+	ck_assert_ptr_eq(sched_next(s, 1), h1);
+	ck_assert_ptr_eq(sched_next(s, 1), n1);
+	ck_assert_ptr_eq(sched_next(s, 1), n2);
+	ck_assert_ptr_null(sched_next(s, 1));
+	for (c = h1; c != NULL; c = c == h1 ? n1 : c == n1 ? n2 : NULL) {
+		finish(s, c, 200, 2);
+		call_free(c);
+	}
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(a_pause_stops_every_class)
+{
+	struct config	*cfg = cfg_of("rate = 100/s\nburst = 100\n"
+	    "concurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct call	*c, *h;
+
+	submit(s, mkp("a", PRIO_LOW, UINT64_MAX), 0);
+	c = sched_next(s, 0);
+	finish(s, c, 429, 0);
+	sched_throttle(s, c, 0, 5000, 0);
+	sched_requeue(s, c, 5000, 0);
+	submit(s, h = mkp("a", PRIO_HIGH, UINT64_MAX), 10);
+	ck_assert_ptr_null(sched_next(s, 10));
+	ck_assert_ptr_null(sched_next(s, 4999));
+	ck_assert_ptr_eq(sched_next(s, 5000), h);
+	ck_assert_ptr_eq(sched_next(s, 5000), c);
+	finish(s, h, 200, 5001);
+	finish(s, c, 200, 5001);
+	call_free(h);
+	call_free(c);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(learns_a_fixed_window)
 {
 	struct config	*cfg = cfg_of("rate = 1000/s\nburst = 1000\n"
@@ -640,6 +862,14 @@ sched_suite(void)
 	tcase_add_test(tc, never_held_past_the_deadline);
 	tcase_add_test(tc, queues_and_tenants_are_bounded);
 	tcase_add_test(tc, learns_a_fixed_window);
+	tcase_add_test(tc,
+	    the_next_slot_goes_to_the_oldest_high_call_then_normal_then_low);
+	tcase_add_test(tc, a_high_call_behind_thousands_goes_in_the_next_slot);
+	tcase_add_test(tc, a_waiting_lower_class_gets_its_share_of_the_slots);
+	tcase_add_test(tc,
+	    a_lower_class_expires_by_its_place_in_the_order_served);
+	tcase_add_test(tc, a_retry_goes_to_the_head_of_its_own_class);
+	tcase_add_test(tc, a_pause_stops_every_class);
 	tcase_add_test(tc, learns_a_lower_rate_from_429_bodies);
 	tcase_add_test(tc,
 	    a_long_pause_beside_a_capped_tenant_does_not_hang_expiry);

@@ -94,7 +94,14 @@ START_TEST(every_invariant_holds_over_random_histories)
 	    sim_stats.expired, sim_stats.requeued, sim_stats.throttled,
 	    sim_stats.removed, sim_stats.queue_full,
 	    sim_stats.tenants_refused, sim_stats.reloads);
+	fprintf(stderr, "sched_sim: sent by class: %" PRIu64 " high, %" PRIu64
+	    " normal, %" PRIu64 " low; %" PRIu64 " lower-class calls sent "
+	    "while high ones waited\n", sim_stats.by_class[0],
+	    sim_stats.by_class[1], sim_stats.by_class[2], sim_stats.shares);
 	ck_assert_uint_gt(sim_stats.sent, 0);
+	ck_assert_uint_gt(sim_stats.by_class[0], 0);
+	ck_assert_uint_gt(sim_stats.by_class[2], 0);
+	ck_assert_uint_gt(sim_stats.shares, 0);
 	ck_assert_uint_gt(sim_stats.expired, 0);
 	ck_assert_uint_gt(sim_stats.tenants_refused, 0);
 }

@@ -31,13 +31,18 @@ struct mcall {
 	struct call	*c;
 	enum cstate	 state;
 	int		 tenant;
+	int		 cls;		/* enum prio_class */
 	uint64_t	 deadline;
 	uint64_t	 not_before;
 };
 
 struct mtenant {
-	size_t		*q;		/* calls queued, head first */
-	size_t		 qn, qcap;
+	size_t		*q[PRIO_N];	/* calls queued per class, head first */
+	size_t		 qn[PRIO_N], qcap[PRIO_N];
+	/* slots that went to higher classes while the class waited */
+	uint64_t	 skipped[PRIO_N];
+	/* waiting since before a reload (to another priority_share) */
+	int		 reloaded[PRIO_N];
 	uint64_t	 inflight;
 	uint64_t	 pause_until;
 	uint64_t	 learned_per_min;
@@ -119,10 +124,10 @@ draw_config(uint64_t *x)
 	n = snprintf(text, sizeof(text),
 	    "rate = %" PRIu64 "/%s\nburst = %" PRIu64 "\n"
 	    "concurrency = %" PRIu64 "\nmax_queue = %" PRIu64 "\n"
-	    "max_tenants = %" PRIu64 "\n",
+	    "max_tenants = %" PRIu64 "\npriority_share = %" PRIu64 "\n",
 	    1 + splitmix(x) % 20, splitmix(x) % 2 ? "s" : "min",
 	    1 + splitmix(x) % 6, 1 + splitmix(x) % 4, 1 + splitmix(x) % 10,
-	    1 + splitmix(x) % 5);
+	    1 + splitmix(x) % 5, 2 + splitmix(x) % 4);
 	if (splitmix(x) % 2)
 		snprintf(text + n, sizeof(text) - (size_t)n,
 		    "[tenant t1]\nrate = %" PRIu64 "/s\nburst = %" PRIu64 "\n"
@@ -153,14 +158,68 @@ push(size_t **v, size_t *n, size_t *cap, size_t x)
 }
 
 static void
-q_remove_at(struct mtenant *t, size_t i)
+q_remove_at(struct mtenant *t, int k, size_t i)
 {
-	memmove(&t->q[i], &t->q[i + 1], (t->qn - i - 1) * sizeof(t->q[0]));
-	t->qn--;
+	memmove(&t->q[k][i], &t->q[k][i + 1], (t->qn[k] - i - 1) *
+	    sizeof(t->q[k][0]));
+	t->qn[k]--;
+}
+
+/* A call joins class k's queue, at its tail or (a retry) its head. */
+static void
+q_push(struct mtenant *t, int k, size_t i, int at_head)
+{
+	if (t->qn[k] == 0) {
+		t->skipped[k] = 0;	/* it starts waiting */
+		t->reloaded[k] = 0;
+	}
+	push(&t->q[k], &t->qn[k], &t->qcap[k], i);
+	if (at_head) {
+		memmove(&t->q[k][1], &t->q[k][0], (t->qn[k] - 1) *
+		    sizeof(t->q[k][0]));
+		t->q[k][0] = i;
+	}
 }
 
 static size_t
-new_call(struct sim *m, int t, uint64_t deadline)
+q_len(const struct mtenant *t)
+{
+	return t->qn[PRIO_HIGH] + t->qn[PRIO_NORMAL] + t->qn[PRIO_LOW];
+}
+
+/*
+ * The class the rule gives the next slot to, from the counts qn[] and
+ * skipped[]: the lowest class that waited through share - 1 slots of
+ * higher classes; else the highest class with calls; -1 if none.
+ */
+static int
+rule_class(const size_t *qn, const uint64_t *skipped, uint64_t share)
+{
+	int	 k;
+
+	for (k = PRIO_LOW; k > PRIO_HIGH; k--)
+		if (qn[k] > 0 && skipped[k] >= share - 1)
+			return k;
+	for (k = PRIO_HIGH; k <= PRIO_LOW; k++)
+		if (qn[k] > 0)
+			return k;
+	return -1;
+}
+
+/* Class k took a slot: every lower class with calls waited one more. */
+static void
+rule_slot(const size_t *qn, uint64_t *skipped, int k)
+{
+	int	 x;
+
+	skipped[k] = 0;
+	for (x = k + 1; x <= PRIO_LOW; x++)
+		if (qn[x] > 0)
+			skipped[x]++;
+}
+
+static size_t
+new_call(struct sim *m, int t, int cls, uint64_t deadline)
 {
 	struct mcall	*mc;
 
@@ -174,6 +233,8 @@ new_call(struct sim *m, int t, uint64_t deadline)
 	mc->c = call_new("GET", "/api/v2/flows");
 	mc->c->tenant = xstrdup(names[t]);
 	mc->c->deadline_ms = deadline;
+	mc->c->prio = (enum prio_class)cls;
+	mc->cls = cls;
 	/* sched never looks at front: it carries the model's index */
 	mc->c->front = (void *)(uintptr_t)m->ncalls;
 	mc->tenant = t;
@@ -202,7 +263,7 @@ queued_total(const struct sim *m)
 	int		 t;
 
 	for (t = 0; t < NT; t++)
-		n += m->t[t].qn;
+		n += q_len(&m->t[t]);
 	return n;
 }
 
@@ -228,12 +289,15 @@ ready(struct sim *m, int t)
 {
 	struct sched_tenant_info	 info;
 	const struct mtenant		*mt = &m->t[t];
+	int				 k;
 
-	if (mt->qn == 0 ||
+	k = rule_class(mt->qn, mt->skipped, lim(m, t)->priority_share);
+	if (k == -1 ||
 	    sched_tenant_info(m->s, names[t], m->now, &info) == -1)
 		return 0;
 	return info.inflight < info.cap && m->now >= mt->pause_until &&
-	    m->now >= m->calls[mt->q[0]].not_before && info.available >= 1;
+	    m->now >= m->calls[mt->q[k][0]].not_before &&
+	    info.available >= 1;
 }
 
 /* The calls a tenant sent in any interval ending now: at most burst +
@@ -313,23 +377,41 @@ take_expired(struct sim *m, struct call *list)
 		m->calls[i].state = CS_ANSWERED;	/* for now */
 		sim_stats.expired++;
 	}
+	/*
+	 * A call's place in line is its rank in the order the rule serves
+	 * the tenant's queues as they are: replay the rule over copies of
+	 * the counts; an expired call takes no slot.
+	 */
 	for (t = 0; t < NT; t++) {
 		struct mtenant *mt = &m->t[t];
+		size_t n[PRIO_N], at[PRIO_N];
+		uint64_t sk[PRIO_N];
+		int cls;
 
-		for (i = 0, k = 1; i < mt->qn; ) {
-			struct mcall *mc = &m->calls[mt->q[i]];
+		for (cls = 0; cls < PRIO_N; cls++) {
+			n[cls] = mt->qn[cls];
+			at[cls] = 0;
+			sk[cls] = mt->skipped[cls];
+		}
+		k = 1;
+		while ((cls = rule_class(n, sk,
+		    lim(m, t)->priority_share)) != -1) {
+			size_t j = mt->q[cls][at[cls]];
+			struct mcall *mc = &m->calls[j];
 
+			n[cls]--;
 			if (mc->state == CS_QUEUED) {
+				rule_slot(n, sk, cls);
+				at[cls]++;
 				k++;
-				i++;
 				continue;
 			}
 			CHECK(m, mc->deadline < latest_possible(m, t, mc, k),
 			    "call %zu of %s expired (deadline %" PRIu64
-			    ") though it could go by %" PRIu64, mt->q[i],
+			    ") though it could go by %" PRIu64, j,
 			    names[t], mc->deadline,
 			    latest_possible(m, t, mc, k));
-			q_remove_at(mt, i);
+			q_remove_at(mt, cls, at[cls]);
 		}
 	}
 	for (c = list; c != NULL; c = next) {
@@ -346,7 +428,7 @@ pass(struct sim *m)
 {
 	struct call	*c;
 	uint64_t	 before, due;
-	int		 t, x, expect_nothing, last_at[NT], nserved;
+	int		 t, x, k, expect_nothing, last_at[NT], nserved;
 	int		 readyset[NT], was_ready[NT][NT];
 	size_t		 i, did = 0;
 
@@ -375,9 +457,16 @@ pass(struct sim *m)
 		if (m->failed)
 			return;
 		t = m->calls[i].tenant;
-		CHECK(m, m->t[t].q[0] == i, "sched_next returned call %zu of "
-		    "%s, not the head of its queue (%zu)", i, names[t],
-		    m->t[t].q[0]);
+		k = rule_class(m->t[t].qn, m->t[t].skipped,
+		    lim(m, t)->priority_share);
+		CHECK(m, m->calls[i].cls == k, "sched_next returned a %s call "
+		    "of %s; the rule says %s", prio_name(m->calls[i].cls),
+		    names[t], k == -1 ? "none" : prio_name(k));
+		if (m->failed)
+			return;
+		CHECK(m, m->t[t].q[k][0] == i, "sched_next returned call %zu "
+		    "of %s, not the head of its %s queue (%zu)", i, names[t],
+		    prio_name(k), m->t[t].q[k][0]);
 		CHECK(m, m->now >= m->t[t].pause_until, "call %zu of %s sent "
 		    "during its tenant's pause (until %" PRIu64 ")", i,
 		    names[t], m->t[t].pause_until);
@@ -400,7 +489,25 @@ pass(struct sim *m)
 		last_at[t] = nserved;
 		check_rate(m, t);
 		sim_stats.sent++;
-		q_remove_at(&m->t[t], 0);
+		sim_stats.by_class[k]++;
+		if (k != PRIO_HIGH && m->t[t].qn[PRIO_HIGH] > 0)
+			sim_stats.shares++;
+		q_remove_at(&m->t[t], k, 0);
+		rule_slot(m->t[t].qn, m->t[t].skipped, k);
+		m->t[t].reloaded[k] = 0;
+		/* the shares: no class that waits saw share slots in a row
+		 * go to higher classes (within one configuration: a class
+		 * that waited 5 slots under a share of 10 has waited more
+		 * than a new share of 2 allows, and goes at the next slot it
+		 * is not beaten to by a lower owed class) */
+		for (x = PRIO_NORMAL; x <= PRIO_LOW; x++)
+			CHECK(m, m->t[t].qn[x] == 0 || m->t[t].reloaded[x] ||
+			    m->t[t].skipped[x] <
+			    lim(m, t)->priority_share, "%s: its %s calls "
+			    "waited through %" PRIu64 " slots of higher "
+			    "classes (priority_share %" PRIu64 ")", names[t],
+			    prio_name(x), m->t[t].skipped[x],
+			    lim(m, t)->priority_share);
 		m->calls[i].state = CS_INFLIGHT;
 		m->t[t].inflight++;
 		push(&m->inflight, &m->ninflight, &m->inflightcap, i);
@@ -434,23 +541,32 @@ pass(struct sim *m)
 		struct sched_tenant_info info;
 		struct mtenant *mt = &m->t[t];
 
-		if (mt->qn == 0 && mt->inflight == 0)
+		int cls;
+
+		if (q_len(mt) == 0 && mt->inflight == 0)
 			continue;
 		CHECK(m, sched_tenant_info(m->s, names[t], m->now, &info) == 0,
 		    "%s has calls but sched forgot it", names[t]);
 		if (m->failed)
 			return;
-		CHECK(m, info.queued == mt->qn && info.inflight == mt->inflight,
+		CHECK(m, info.queued == q_len(mt) &&
+		    info.inflight == mt->inflight,
 		    "%s: sched says %" PRIu64 " queued, %" PRIu64 " out; "
 		    "model %zu, %" PRIu64, names[t], info.queued,
-		    info.inflight, mt->qn, mt->inflight);
-		for (i = 0; i < mt->qn; i++) {
-			uint64_t d = m->calls[mt->q[i]].deadline;
+		    info.inflight, q_len(mt), mt->inflight);
+		for (cls = 0; cls < PRIO_N; cls++) {
+			CHECK(m, info.queued_by[cls] == mt->qn[cls],
+			    "%s: sched says %" PRIu64 " %s calls queued, "
+			    "model %zu", names[t], info.queued_by[cls],
+			    prio_name(cls), mt->qn[cls]);
+			for (i = 0; i < mt->qn[cls]; i++) {
+				uint64_t d = m->calls[mt->q[cls][i]].deadline;
 
-			CHECK(m, d == UINT64_MAX ||
-			    d + SCHED_EXPIRE_EVERY_MS > m->now,
-			    "call %zu held %" PRIu64 " ms past its deadline",
-			    mt->q[i], m->now - d);
+				CHECK(m, d == UINT64_MAX ||
+				    d + SCHED_EXPIRE_EVERY_MS > m->now,
+				    "call %zu held %" PRIu64 " ms past its "
+				    "deadline", mt->q[cls][i], m->now - d);
+			}
 		}
 	}
 }
@@ -459,6 +575,7 @@ static void
 op_submit(struct sim *m, const struct sim_op *op)
 {
 	int		 t = op->a % NT, n = 1 + op->b % 4, k;
+	int		 cls = (op->b >> 3) % PRIO_N;	/* bits 3-7 */
 	uint64_t	 deadline, before;
 	enum weir_err	 err;
 	size_t		 i;
@@ -476,21 +593,21 @@ op_submit(struct sim *m, const struct sim_op *op)
 			m->t[t].learned_per_min = 0;
 		}
 
-		i = new_call(m, t, deadline);
+		i = new_call(m, t, cls, deadline);
 		before = sched_steps(m->s);
 		err = sched_submit(m->s, m->calls[i].c, m->now);
 		check_steps(m, before, "sched_submit");
 		if (err == WERR_NONE) {
 			m->calls[i].state = CS_QUEUED;
 			m->calls[i].not_before = m->now;
-			push(&m->t[t].q, &m->t[t].qn, &m->t[t].qcap, i);
+			q_push(&m->t[t], cls, i, 0);
 			continue;
 		}
 		if (err == WERR_QUEUE_FULL) {
 			sim_stats.queue_full++;
-			CHECK(m, m->t[t].qn >= lim(m, t)->max_queue,
+			CHECK(m, q_len(&m->t[t]) >= lim(m, t)->max_queue,
 			    "queue_full with %zu queued of %" PRIu64,
-			    m->t[t].qn, lim(m, t)->max_queue);
+			    q_len(&m->t[t]), lim(m, t)->max_queue);
 		} else {
 			sim_stats.tenants_refused++;
 			CHECK(m, err == WERR_TOO_MANY_TENANTS && !known &&
@@ -529,9 +646,7 @@ requeue_or_answer(struct sim *m, size_t i, uint64_t wait)
 	sim_stats.requeued++;
 	mc->state = CS_QUEUED;
 	mc->not_before = m->now + wait;
-	push(&mt->q, &mt->qn, &mt->qcap, 0);
-	memmove(&mt->q[1], &mt->q[0], (mt->qn - 1) * sizeof(mt->q[0]));
-	mt->q[0] = i;
+	q_push(mt, mc->cls, i, 1);	/* a retry: the head of its class */
 }
 
 static void
@@ -597,7 +712,7 @@ op_remove(struct sim *m, const struct sim_op *op)
 {
 	struct mtenant	*mt = NULL;
 	size_t		 i, k;
-	int		 t, j;
+	int		 t, j, cls;
 
 	if (op->v & 1 && m->ninflight > 0) {
 		/* a call that is out is not in any queue */
@@ -607,18 +722,20 @@ op_remove(struct sim *m, const struct sim_op *op)
 	}
 	for (j = 0; j < NT; j++) {
 		t = (op->a + j) % NT;
-		if (m->t[t].qn > 0) {
+		if (q_len(&m->t[t]) > 0) {
 			mt = &m->t[t];
 			break;
 		}
 	}
 	if (mt == NULL)
 		return;
-	k = op->b % mt->qn;
-	i = mt->q[k];
+	k = op->b % q_len(mt);
+	for (cls = 0; k >= mt->qn[cls]; cls++)
+		k -= mt->qn[cls];
+	i = mt->q[cls][k];
 	CHECK(m, sched_remove(m->s, m->calls[i].c) == 1,
 	    "sched_remove did not find queued call %zu", i);
-	q_remove_at(mt, k);
+	q_remove_at(mt, cls, k);
 	answered(m, i);
 	sim_stats.removed++;
 }
@@ -648,10 +765,13 @@ op_advance(struct sim *m, const struct sim_op *op)
 static void
 op_reload(struct sim *m, const struct sim_op *op)
 {
-	int	 t;
+	int	 t, k;
 
 	m->cur = op->a % NCFG;
 	sim_stats.reloads++;
+	for (t = 0; t < NT; t++)
+		for (k = 0; k < PRIO_N; k++)
+			m->t[t].reloaded[k] = 1;
 	sched_set_config(m->s, m->cfg[m->cur], m->now);
 	/* the rate is checked within one configuration */
 	for (t = 0; t < NT; t++)
@@ -680,9 +800,10 @@ wind_down(struct sim *m)
 		if (m->failed)
 			return;
 		for (t = 0; t < NT; t++)
-			for (size_t k = 0; k < m->t[t].qn; k++)
-				if (m->t[t].q[k] == i)
-					q_remove_at(&m->t[t], k);
+			for (int cls = 0; cls < PRIO_N; cls++)
+				for (size_t k = 0; k < m->t[t].qn[cls]; k++)
+					if (m->t[t].q[cls][k] == i)
+						q_remove_at(&m->t[t], cls, k);
 		answered(m, i);
 	}
 	CHECK(m, sched_queued(m->s) == 0 && sched_inflight(m->s) == 0,
@@ -758,7 +879,8 @@ sim_run(uint64_t cfg_seed, const struct sim_op *ops, size_t n, char *why,
 	for (k = 0; k < NCFG; k++)
 		config_free(m.cfg[k]);
 	for (k = 0; k < NT; k++)
-		free(m.t[k].q);
+		for (i = 0; i < PRIO_N; i++)
+			free(m.t[k].q[i]);
 	free(m.calls);
 	free(m.inflight);
 	return m.failed ? -1 : 0;

@@ -3,7 +3,7 @@
  * clock, as weir's loop drives it, and check its invariants after every
  * step against a small model kept beside it.
  *
- * A history is a list of operations (submit calls, finish an attempt with
+ * A history is a list of operations (submit calls of a class, finish an attempt with
  * 200, 429 or 503, take a call back, a client gone mid-attempt, advance
  * the clock to when sched says, a little, or a jump of hours, reload with
  * other limits).  Each operation refers to calls and tenants by small
@@ -15,9 +15,15 @@
  * sched_next until NULL) and these must hold:
  *  - every call is handed out, expired or taken back exactly once; none
  *    is lost (counts and per-tenant queues equal the model's);
- *  - sched_next hands out the head of the tenant's queue (FIFO, retries
- *    first), never a call of a paused tenant before the pause ends, never
- *    a retry before its time, never past the in-flight cap;
+ *  - sched_next hands out the head of the class the priority rule says
+ *    (the highest class with calls, unless a lower class that waited
+ *    through priority_share - 1 slots of higher classes is owed this
+ *    one, the lowest such first), FIFO within a class, retries at the
+ *    head of their class; never a call of a paused tenant before the
+ *    pause ends, never a retry before its time, never past the in-flight
+ *    cap;
+ *  - shares: no class with calls waiting sees priority_share slots of
+ *    its tenant in a row go to higher classes;
  *  - no tenant sends more than burst + elapsed * rate in any interval;
  *  - round-robin: between two calls of one tenant in a pass, every other
  *    tenant that was ready at both got one;
@@ -88,6 +94,8 @@ extern int	sim_mutation;
 struct sim_stats {
 	uint64_t	 histories, ops, sent, expired, requeued, throttled;
 	uint64_t	 removed, queue_full, tenants_refused, reloads;
+	uint64_t	 by_class[3];	/* sent, by class (prio.h) */
+	uint64_t	 shares;	/* lower class sent while high waited */
 };
 extern struct sim_stats	sim_stats;
 
