@@ -208,11 +208,11 @@ render_status(const struct admin_view *v, struct buf *b)
 	    "\"queued_by_priority\":{\"high\":%llu,\"normal\":%llu,"
 	    "\"low\":%llu},\"inflight\":%llu,"
 	    "\"tenants\":{", (unsigned long long)v->pending,
-	    (unsigned long long)sched_queued(v->sched),
+	    (unsigned long long)sched_totals(v->sched).queued,
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_HIGH),
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_NORMAL),
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_LOW),
-	    (unsigned long long)sched_inflight(v->sched));
+	    (unsigned long long)sched_totals(v->sched).inflight);
 	sched_foreach(v->sched, v->now_ms, status_tenant, &sc);
 	buf_append(b, "}}\n", 3);
 }

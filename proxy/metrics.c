@@ -414,24 +414,13 @@ rd_hist(const struct metrics_at *at, struct metrics_value *v)
 	return 0;
 }
 
+/* A uint64_t of sched's totals, at the row's offset. */
 static int
-rd_tenants(const struct metrics_at *at, struct metrics_value *v)
+rd_totals(const struct metrics_at *at, struct metrics_value *v)
 {
-	v->u = sched_tenants(at->src->s);
-	return 0;
-}
+	struct sched_totals	 t = sched_totals(at->src->s);
 
-static int
-rd_refused(const struct metrics_at *at, struct metrics_value *v)
-{
-	v->u = sched_refused(at->src->s);
-	return 0;
-}
-
-static int
-rd_queued(const struct metrics_at *at, struct metrics_value *v)
-{
-	v->u = sched_queued(at->src->s);
+	v->u = FIELD(uint64_t, &t, at->row->off);
 	return 0;
 }
 
@@ -506,14 +495,14 @@ const struct metrics_row metrics_rows[] = {
 	    METRICS_INT, rd_hist, offsetof(struct metrics, upstream) },
 	{ "weir_tenants", METRICS_GAUGE, METRICS_L_NONE,
 	    "Tenants weir is tracking.",
-	    METRICS_INT, rd_tenants, 0 },
+	    METRICS_INT, rd_totals, offsetof(struct sched_totals, tenants) },
 	{ "weir_tenants_refused_total", METRICS_COUNTER, METRICS_L_NONE,
 	    "New tenants refused because max_tenants were all paused, "
 	    "learning or busy.",
-	    METRICS_INT, rd_refused, 0 },
+	    METRICS_INT, rd_totals, offsetof(struct sched_totals, refused) },
 	{ "weir_queued", METRICS_GAUGE, METRICS_L_NONE,
 	    "Calls waiting in all queues.",
-	    METRICS_INT, rd_queued, 0 },
+	    METRICS_INT, rd_totals, offsetof(struct sched_totals, queued) },
 	{ "weir_queued_by_priority", METRICS_GAUGE, METRICS_L_PRIORITY,
 	    "Calls waiting in all queues, by priority class.",
 	    METRICS_INT, rd_queued_class, 0 },

@@ -671,40 +671,23 @@ sched_next_due(struct sched *s, uint64_t now_ms)
 	return due;
 }
 
-uint64_t
-sched_steps(const struct sched *s)
+struct sched_totals
+sched_totals(const struct sched *s)
 {
-	return s->steps;
-}
+	struct sched_totals	 t;
 
-uint64_t
-sched_refused(const struct sched *s)
-{
-	return s->refused;
-}
-
-uint64_t
-sched_queued(const struct sched *s)
-{
-	return s->queued;
+	t.queued = s->queued;
+	t.inflight = s->inflight;
+	t.tenants = s->ntenants;
+	t.refused = s->refused;
+	t.steps = s->steps;
+	return t;
 }
 
 uint64_t
 sched_queued_class(const struct sched *s, enum prio_class k)
 {
 	return (unsigned)k < PRIO_N ? s->queued_cls[k] : 0;
-}
-
-uint64_t
-sched_inflight(const struct sched *s)
-{
-	return s->inflight;
-}
-
-unsigned
-sched_tenants(const struct sched *s)
-{
-	return s->ntenants;
 }
 
 struct call *

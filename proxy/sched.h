@@ -82,16 +82,19 @@ int		 sched_remove(struct sched *, struct call *);
 /* When sched_next() or sched_expire() may next have work: now_ms, later,
  * or SCHED_NEVER. */
 uint64_t	 sched_next_due(struct sched *, uint64_t now_ms);
-/* Calls waiting in queues, and calls handed out and not done. */
-uint64_t	 sched_queued(const struct sched *);
-uint64_t	 sched_inflight(const struct sched *);
+/* What sched holds and has done, all tenants together. */
+struct sched_totals {
+	uint64_t	 queued;	/* calls waiting in queues */
+	uint64_t	 inflight;	/* handed out and not done */
+	uint64_t	 tenants;	/* lanes */
+	uint64_t	 refused;	/* new tenants refused: every lane was
+					 * worth keeping */
+	uint64_t	 steps;		/* loop iterations so far (tests bound
+					 * the work per call with it) */
+};
+struct sched_totals sched_totals(const struct sched *);
 /* Calls of class k waiting, all tenants. */
 uint64_t	 sched_queued_class(const struct sched *, enum prio_class k);
-unsigned	 sched_tenants(const struct sched *);
-/* New tenants refused because every slot held one worth keeping. */
-uint64_t	 sched_refused(const struct sched *);
-/* Loop iterations so far (tests bound the work per call with it). */
-uint64_t	 sched_steps(const struct sched *);
 /* Take every queued call out, one by one (shutdown). */
 struct call	*sched_drain(struct sched *);
 

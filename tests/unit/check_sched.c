@@ -148,7 +148,7 @@ START_TEST(inflight_cap)
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_null(sched_next(s, 0));
-	ck_assert_uint_eq(sched_inflight(s), 2);
+	ck_assert_uint_eq(sched_totals(s).inflight, 2);
 	/* nothing to do until a call finishes (or the deadline check) */
 	ck_assert_ptr_null(sched_expire(s, 0));
 	ck_assert_uint_ge(sched_next_due(s, 0), SCHED_EXPIRE_EVERY_MS);
@@ -160,7 +160,7 @@ START_TEST(inflight_cap)
 	finish(s, b, 200, 1);
 	call_free(a);
 	call_free(b);
-	ck_assert_uint_eq(sched_queued(s), 2);
+	ck_assert_uint_eq(sched_totals(s).queued, 2);
 	while ((a = sched_drain(s)) != NULL)
 		call_free(a);
 	sched_free(s);
@@ -292,7 +292,7 @@ START_TEST(deadlines_expire_calls_that_cannot_make_it)
 	ck_assert_ptr_null(d->next);
 	ck_assert_uint_eq(d->not_before_ms, 2000);	/* its turn */
 	call_free(d);
-	ck_assert_uint_eq(sched_queued(s), 1);
+	ck_assert_uint_eq(sched_totals(s).queued, 1);
 
 	/* a pause past a deadline expires at once, not at the deadline */
 	c = sched_next(s, 1000);
@@ -308,7 +308,7 @@ START_TEST(deadlines_expire_calls_that_cannot_make_it)
 	}
 	ck_assert_int_eq(n, 1);
 	call_free(b);
-	ck_assert_uint_eq(sched_queued(s), 0);
+	ck_assert_uint_eq(sched_totals(s).queued, 0);
 	sched_free(s);
 	config_free(cfg);
 }
@@ -366,10 +366,10 @@ START_TEST(queues_and_tenants_are_bounded)
 	}
 	while ((c = sched_drain(s)) != NULL)
 		call_free(c);
-	ck_assert_uint_eq(sched_tenants(s), 2);
+	ck_assert_uint_eq(sched_totals(s).tenants, 2);
 	c = mk("c", UINT64_MAX);
 	ck_assert_int_eq(sched_submit(s, c, 1), WERR_NONE);
-	ck_assert_uint_eq(sched_tenants(s), 2);
+	ck_assert_uint_eq(sched_totals(s).tenants, 2);
 	ck_assert_int_eq(sched_remove(s, c), 1);
 	ck_assert_int_eq(sched_remove(s, c), 0);
 	call_free(c);
@@ -433,7 +433,7 @@ hang_shape(int throttled_first)
 		expired++;
 	}
 	ck_assert_int_eq(expired, 4);
-	ck_assert_uint_eq(sched_queued(s), 4);	/* the slow tenant's */
+	ck_assert_uint_eq(sched_totals(s).queued, 4);	/* the slow tenant's */
 	ck_assert_uint_le(sched_next_due(s, now + 60), now + 60 +
 	    SCHED_EXPIRE_EVERY_MS);
 	ck_assert_ptr_null(sched_expire(s, now + 2 * SCHED_EXPIRE_EVERY_MS));
@@ -445,7 +445,7 @@ hang_shape(int throttled_first)
 		finish(s, c, 200, 2000);
 		call_free(c);
 	}
-	ck_assert_uint_eq(sched_queued(s), 0);
+	ck_assert_uint_eq(sched_totals(s).queued, 0);
 	sched_free(s);
 	config_free(cfg);
 }
@@ -495,7 +495,7 @@ START_TEST(a_paused_tenant_is_not_evicted_for_a_newcomer)
 	c = mk("new3", UINT64_MAX);
 	ck_assert_int_eq(sched_submit(s, c, 600), WERR_TOO_MANY_TENANTS);
 	call_free(c);
-	ck_assert_uint_eq(sched_refused(s), 1);
+	ck_assert_uint_eq(sched_totals(s).refused, 1);
 	ck_assert_int_eq(sched_tenant_info(s, "paused", 600, &info), 0);
 	while ((c = sched_next(s, 600)) != NULL) {
 		finish(s, c, 200, 600);

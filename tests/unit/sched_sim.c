@@ -271,8 +271,8 @@ queued_total(const struct sim *m)
 static void
 check_steps(struct sim *m, uint64_t before, const char *what)
 {
-	uint64_t	 used = sched_steps(m->s) - before;
-	uint64_t	 bound = 2 * ((uint64_t)sched_tenants(m->s) +
+	uint64_t	 used = sched_totals(m->s).steps - before;
+	uint64_t	 bound = 2 * ((uint64_t)sched_totals(m->s).tenants +
 	    queued_total(m) + m->ninflight) + 4;
 
 	CHECK(m, used <= bound, "%s did %" PRIu64 " steps, more than %"
@@ -433,7 +433,7 @@ pass(struct sim *m)
 	size_t		 i, did = 0;
 
 	expect_nothing = m->quiet && m->now < m->due;
-	before = sched_steps(m->s);
+	before = sched_totals(m->s).steps;
 	c = sched_expire(m->s, m->now);
 	check_steps(m, before, "sched_expire");
 	if (c != NULL)
@@ -445,7 +445,7 @@ pass(struct sim *m)
 	for (nserved = 0; !m->failed; nserved++) {
 		for (t = 0; t < NT; t++)
 			readyset[t] = ready(m, t);
-		before = sched_steps(m->s);
+		before = sched_totals(m->s).steps;
 		c = sched_next(m->s, m->now);
 		check_steps(m, before, "sched_next");
 		if (c == NULL)
@@ -521,7 +521,7 @@ pass(struct sim *m)
 	for (t = 0; t < NT; t++)
 		CHECK(m, !ready(m, t), "sched_next returned NULL while %s was "
 		    "ready", names[t]);
-	before = sched_steps(m->s);
+	before = sched_totals(m->s).steps;
 	due = sched_next_due(m->s, m->now);
 	check_steps(m, before, "sched_next_due");
 	CHECK(m, due > m->now, "sched_next_due says %" PRIu64 " after a "
@@ -533,10 +533,10 @@ pass(struct sim *m)
 	m->quiet = 1;
 
 	/* the counts, and the deadlines */
-	CHECK(m, sched_queued(m->s) == queued_total(m), "sched_queued %"
-	    PRIu64 ", model %" PRIu64, sched_queued(m->s), queued_total(m));
-	CHECK(m, sched_inflight(m->s) == m->ninflight, "sched_inflight %"
-	    PRIu64 ", model %zu", sched_inflight(m->s), m->ninflight);
+	CHECK(m, sched_totals(m->s).queued == queued_total(m), "sched_queued %"
+	    PRIu64 ", model %" PRIu64, sched_totals(m->s).queued, queued_total(m));
+	CHECK(m, sched_totals(m->s).inflight == m->ninflight, "sched_inflight %"
+	    PRIu64 ", model %zu", sched_totals(m->s).inflight, m->ninflight);
 	for (t = 0; t < NT; t++) {
 		struct sched_tenant_info info;
 		struct mtenant *mt = &m->t[t];
@@ -594,7 +594,7 @@ op_submit(struct sim *m, const struct sim_op *op)
 		}
 
 		i = new_call(m, t, cls, deadline);
-		before = sched_steps(m->s);
+		before = sched_totals(m->s).steps;
 		err = sched_submit(m->s, m->calls[i].c, m->now);
 		check_steps(m, before, "sched_submit");
 		if (err == WERR_NONE) {
@@ -611,9 +611,11 @@ op_submit(struct sim *m, const struct sim_op *op)
 		} else {
 			sim_stats.tenants_refused++;
 			CHECK(m, err == WERR_TOO_MANY_TENANTS && !known &&
-			    sched_tenants(m->s) >= m->cfg[m->cur]->max_tenants,
-			    "refused %s with %s, %u tenants", names[t],
-			    error_code(err), sched_tenants(m->s));
+			    sched_totals(m->s).tenants >=
+			    m->cfg[m->cur]->max_tenants,
+			    "refused %s with %s, %" PRIu64 " tenants",
+			    names[t], error_code(err),
+			    sched_totals(m->s).tenants);
 		}
 		m->calls[i].state = CS_QUEUED;
 		answered(m, i);
@@ -806,9 +808,9 @@ wind_down(struct sim *m)
 						q_remove_at(&m->t[t], cls, k);
 		answered(m, i);
 	}
-	CHECK(m, sched_queued(m->s) == 0 && sched_inflight(m->s) == 0,
+	CHECK(m, sched_totals(m->s).queued == 0 && sched_totals(m->s).inflight == 0,
 	    "after the drain sched holds %" PRIu64 " queued, %" PRIu64
-	    " out", sched_queued(m->s), sched_inflight(m->s));
+	    " out", sched_totals(m->s).queued, sched_totals(m->s).inflight);
 	for (i = 0; i < m->ncalls; i++)
 		CHECK(m, m->calls[i].state == CS_ANSWERED, "call %zu was "
 		    "lost (state %d)", i, m->calls[i].state);
