@@ -350,40 +350,43 @@ grant(const uint64_t *n, uint64_t *skipped, int c)
 			skipped[x]++;
 }
 
-static void
-queue_push_tail(struct sched *s, struct lane *t, struct call *c)
+/* Count c into its class's queue, which it joins now. */
+static int
+queue_count(struct sched *s, struct lane *t, const struct call *c)
 {
 	int	 k = cls_of(c);
 
 	if (t->nq[k] == 0)
-		t->skipped[k] = 0;	/* it starts waiting now */
+		t->skipped[k] = 0;	/* the class starts waiting now */
+	t->nq[k]++;
+	t->queued++;
+	s->queued_cls[k]++;
+	s->queued++;
+	return k;
+}
+
+static void
+queue_push_tail(struct sched *s, struct lane *t, struct call *c)
+{
+	int	 k = queue_count(s, t, c);
+
 	c->next = NULL;
 	if (t->tail[k] != NULL)
 		t->tail[k]->next = c;
 	else
 		t->head[k] = c;
 	t->tail[k] = c;
-	t->nq[k]++;
-	t->queued++;
-	s->queued_cls[k]++;
-	s->queued++;
 }
 
 static void
 queue_push_head(struct sched *s, struct lane *t, struct call *c)
 {
-	int	 k = cls_of(c);
+	int	 k = queue_count(s, t, c);
 
-	if (t->nq[k] == 0)
-		t->skipped[k] = 0;
 	c->next = t->head[k];
 	t->head[k] = c;
 	if (t->tail[k] == NULL)
 		t->tail[k] = c;
-	t->nq[k]++;
-	t->queued++;
-	s->queued_cls[k]++;
-	s->queued++;
 }
 
 /* Take c (after prev in its class's FIFO, NULL: the head) out. */
