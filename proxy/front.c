@@ -51,7 +51,8 @@ enum req_state {
 struct req {
 	struct front		*f;
 	enum req_state		 state;
-	char			*uri;		/* raw request target */
+	char			*uri;		/* raw request target, until
+						 * the call takes it */
 	const char		*uri_at;	/* where MHD had it (not read) */
 	struct call		*call;
 	struct MHD_Connection	*conn;
@@ -281,11 +282,16 @@ on_headers(struct front *f, struct req *r, const char *method,
 	unsigned long long n;
 	enum weir_err	 e;
 
-	c = r->call = call_new(method, r->uri);
+	/* The call keeps the target, and the fields in a list of their
+	 * size: a waiting call holds nothing twice. */
+	c = r->call = call_new_take(method, r->uri);
+	r->uri = NULL;
 	c->front = r;
 	c->arrival_ms = f->clock->mono_ms;
 	memset(&col, 0, sizeof(col));
 	col.h = &c->in_hdrs;
+	hdrs_reserve(col.h, (size_t)MHD_get_connection_values_n(r->conn,
+	    MHD_HEADER_KIND, NULL, NULL));
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
 	    &col);
 	if (col.bad == NULL && col.value != NULL)
@@ -300,7 +306,7 @@ on_headers(struct front *f, struct req *r, const char *method,
 	if ((message = http_check_method(c->method)) != NULL ||
 	    (message = http_check_target(c->target)) != NULL ||
 	    (message = http_check_request_line(method, r->uri_at,
-	    strlen(r->uri), version)) != NULL ||
+	    strlen(c->target), version)) != NULL ||
 	    (message = col.bad) != NULL) {
 		r->close = 1;
 		return answer_early(f, r, WERR_BAD_REQUEST, message);
