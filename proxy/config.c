@@ -133,7 +133,7 @@ static const struct key keys[] = {
 	{ .name = "response_buffer", .type = K_SIZE, .min = 16 * KiB,
 	    .max = GiB, .def = "1m", .off = CFG(response_buffer) },
 	{ .name = "max_header_size", .type = K_SIZE, .min = KiB, .max = MiB,
-	    .def = "32k", .off = CFG(max_header_size) },
+	    .def = "2k", .off = CFG(max_header_size) },
 	{ .name = "max_connections", .type = K_COUNT, .min = 1, .max = 1000000,
 	    .def = "4096", .off = CFG(max_connections) },
 	{ .name = "connect_timeout", .type = K_DURATION, .min = 1,

@@ -122,6 +122,15 @@ struct front {
  */
 #define CONN_SLACK	64
 
+/*
+ * libmicrohttpd's pool per connection is max_header_size and this: room
+ * for the fields' entries and the response head (weir's fields and the
+ * upstream's) after a head of max_header_size, and for weir's JSON 431
+ * to a head a little larger.  A larger answer head still cannot be sent
+ * after the largest request heads.
+ */
+#define POOL_SLACK	4096
+
 /* How much of a streaming answer MHD asks for at once. */
 #define STREAM_BLOCK	65536
 
@@ -920,13 +929,21 @@ front_new(const struct config *cfg, struct loop *loop,
 	if (cfg->listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
-	 * The connection's memory pool holds the request head.  weir checks
-	 * max_header_size itself, to answer in JSON; the pool has some room
-	 * past it, and only a head larger still meets libmicrohttpd's own
-	 * (HTML) 431.  Not more room: libmicrohttpd zeroes the whole pool
-	 * between requests, and at 128 KiB that was 6% of weir's CPU.
+	 * The connection's memory pool holds the request head, its fields'
+	 * entries and then the response head.  weir checks max_header_size
+	 * itself, to answer in JSON; the pool has POOL_SLACK of room past
+	 * it, and only a head larger still meets libmicrohttpd's own (HTML)
+	 * 431.  The pool is what a waiting call costs: libmicrohttpd zeroes
+	 * the whole of it when a kept-alive connection's request ends, so
+	 * from its second call on all of it is resident (and a pool over
+	 * 32 KiB is mmap()ed: two pages even for a first call).
+	 * tests/bench/memory.sh, per waiting call kept alive / first call:
+	 * pool 48 KiB (32k + 16k before) 49.6 / 9.6 KiB; 8 KiB 9.6 / 6.1;
+	 * 6 KiB (2k + 4k) 7.6 / 6.1; 4 KiB 5.6 / 5.6, but a 2 KiB slack
+	 * left no room for a 2 KiB answer head after a 2 KiB request head
+	 * (libmicrohttpd closes the connection without a word).
 	 */
-	memlimit = (size_t)cfg->max_header_size + 16384;
+	memlimit = (size_t)cfg->max_header_size + POOL_SLACK;
 	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
 	    MHD_OPTION_LISTEN_SOCKET, f->listen_fd,
