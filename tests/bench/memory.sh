@@ -222,12 +222,12 @@ run_weir() {
 		exec "$weir_bin" -c "$tmp/weir.conf" -l 127.0.0.1:0 \
 		    -u "http://127.0.0.1:$fake_port" \
 		    -L "http://127.0.0.1:$fake_port"
-	) >"$tmp/weir.out" 2>"$tmp/weir.log" &
+	) >"$tmp/weir.$1.out" 2>"$tmp/weir.$1.log" &
 	weir_pid=$!
 	pids+=($weir_pid)
-	weir_port=$(wait_for "$tmp/weir.log" '"msg" *: *"listening on 127\.0\.0\.1:([0-9]+)"' $weir_pid) ||
-		die "weir did not start: $(cat "$tmp/weir.log")"
-	admin_port=$(wait_for "$tmp/weir.log" '"msg" *: *"admin listening on 127\.0\.0\.1:([0-9]+)' $weir_pid) ||
+	weir_port=$(wait_for "$tmp/weir.$1.log" '"msg" *: *"listening on 127\.0\.0\.1:([0-9]+)"' $weir_pid) ||
+		die "weir did not start: $(cat "$tmp/weir.$1.log")"
+	admin_port=$(wait_for "$tmp/weir.$1.log" '"msg" *: *"admin listening on 127\.0\.0\.1:([0-9]+)' $weir_pid) ||
 		die "weir's admin listener did not start"
 	measure weir "$weir_port" "$weir_pid" weir_held "$1"
 	stop "$weir_pid"
