@@ -65,11 +65,17 @@ buf_free(struct buf *b)
 struct call *
 call_new(const char *method, const char *target)
 {
+	return call_new_take(method, xstrdup(target));
+}
+
+struct call *
+call_new_take(const char *method, char *target)
+{
 	struct call	*c;
 
 	c = xcalloc(1, sizeof(*c));
 	c->method = xstrdup(method);
-	c->target = xstrdup(target);
+	c->target = target;
 	c->prio = PRIO_NORMAL;
 	return c;
 }
@@ -82,7 +88,6 @@ call_reset_response(struct call *c)
 	buf_free(&c->resp_body);
 	c->resp_off = 0;
 	c->xfer_error = 0;
-	c->xfer_errmsg[0] = '\0';
 }
 
 void
@@ -103,7 +108,6 @@ call_free(struct call *c)
 	hdrs_free(&c->in_hdrs);
 	buf_free(&c->body);
 	free(c->path);
-	hdrs_free(&c->out_hdrs);
 	free(c->tenant);
 	call_reset_response(c);
 	free(c->err_message);

@@ -59,7 +59,6 @@ struct call {
 	/* filled by route */
 	enum upstream_kind	 up;
 	char			*path;		/* target for the upstream */
-	struct hdrs		 out_hdrs;	/* headers to forward */
 	char			 reqid[129];	/* request id sent upstream */
 	int			 reqid_from_client;
 	char			*tenant;	/* tenant key, never a token */
@@ -93,7 +92,6 @@ struct call {
 	 */
 	int			 streaming;
 	enum xfer_err		 xfer_error;
-	char			 xfer_errmsg[256];
 
 	/*
 	 * weir's own error about the call (error.h), WERR_NONE if none.
@@ -112,6 +110,8 @@ struct call {
 
 /* A new call owning copies of method and target. */
 struct call	*call_new(const char *method, const char *target);
+/* The same, taking target (malloc'ed) over. */
+struct call	*call_new_take(const char *method, char *target);
 /* Drop what the last attempt brought back, before a retry. */
 void		 call_reset_response(struct call *);
 /* Make the answer weir's own error; message (copied) says more than the

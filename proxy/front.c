@@ -51,7 +51,8 @@ enum req_state {
 struct req {
 	struct front		*f;
 	enum req_state		 state;
-	char			*uri;		/* raw request target */
+	char			*uri;		/* raw request target, until
+						 * the call takes it */
 	const char		*uri_at;	/* where MHD had it (not read) */
 	struct call		*call;
 	struct MHD_Connection	*conn;
@@ -120,6 +121,15 @@ struct front {
  * answers them.
  */
 #define CONN_SLACK	64
+
+/*
+ * libmicrohttpd's pool per connection is max_header_size and this: room
+ * for the fields' entries and the response head (weir's fields and the
+ * upstream's) after a head of max_header_size, and for weir's JSON 431
+ * to a head a little larger.  A larger answer head still cannot be sent
+ * after the largest request heads.
+ */
+#define POOL_SLACK	4096
 
 /* How much of a streaming answer MHD asks for at once. */
 #define STREAM_BLOCK	65536
@@ -284,11 +294,16 @@ on_headers(struct front *f, struct req *r, const char *method,
 	unsigned long long n;
 	enum weir_err	 e;
 
-	c = r->call = call_new(method, r->uri);
+	/* The call keeps the target, and the fields in a list of their
+	 * size: a waiting call holds nothing twice. */
+	c = r->call = call_new_take(method, r->uri);
+	r->uri = NULL;
 	c->front = r;
 	c->arrival_ms = f->clock->mono_ms;
 	memset(&col, 0, sizeof(col));
 	col.h = &c->in_hdrs;
+	hdrs_reserve(col.h, (size_t)MHD_get_connection_values_n(r->conn,
+	    MHD_HEADER_KIND, NULL, NULL));
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
 	    &col);
 	if (col.bad == NULL && col.value != NULL)
@@ -303,7 +318,7 @@ on_headers(struct front *f, struct req *r, const char *method,
 	if ((message = http_check_method(c->method)) != NULL ||
 	    (message = http_check_target(c->target)) != NULL ||
 	    (message = http_check_request_line(method, r->uri_at,
-	    strlen(r->uri), version)) != NULL ||
+	    strlen(c->target), version)) != NULL ||
 	    (message = col.bad) != NULL) {
 		r->close = 1;
 		return answer_early(f, r, WERR_BAD_REQUEST, message);
@@ -917,13 +932,21 @@ front_new(const struct config *cfg, struct loop *loop,
 	if (cfg->listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
-	 * The connection's memory pool holds the request head.  weir checks
-	 * max_header_size itself, to answer in JSON; the pool has some room
-	 * past it, and only a head larger still meets libmicrohttpd's own
-	 * (HTML) 431.  Not more room: libmicrohttpd zeroes the whole pool
-	 * between requests, and at 128 KiB that was 6% of weir's CPU.
+	 * The connection's memory pool holds the request head, its fields'
+	 * entries and then the response head.  weir checks max_header_size
+	 * itself, to answer in JSON; the pool has POOL_SLACK of room past
+	 * it, and only a head larger still meets libmicrohttpd's own (HTML)
+	 * 431.  The pool is what a waiting call costs: libmicrohttpd zeroes
+	 * the whole of it when a kept-alive connection's request ends, so
+	 * from its second call on all of it is resident (and a pool over
+	 * 32 KiB is mmap()ed: two pages even for a first call).
+	 * tests/bench/memory.sh, per waiting call kept alive / first call:
+	 * pool 48 KiB (32k + 16k before) 49.6 / 9.6 KiB; 8 KiB 9.6 / 6.1;
+	 * 6 KiB (2k + 4k) 7.6 / 6.1; 4 KiB 5.6 / 5.6, but a 2 KiB slack
+	 * left no room for a 2 KiB answer head after a 2 KiB request head
+	 * (libmicrohttpd closes the connection without a word).
 	 */
-	memlimit = (size_t)cfg->max_header_size + 16384;
+	memlimit = (size_t)cfg->max_header_size + POOL_SLACK;
 	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
 	    MHD_OPTION_LISTEN_SOCKET, f->listen_fd,

@@ -32,6 +32,15 @@ field_new(const char *name, size_t namelen, const char *value,
 }
 
 void
+hdrs_reserve(struct hdrs *h, size_t n)
+{
+	if (n <= h->cap)
+		return;
+	h->cap = n;
+	h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
+}
+
+void
 hdrs_addn(struct hdrs *h, const char *name, size_t namelen,
     const char *value, size_t valuelen)
 {

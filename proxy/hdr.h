@@ -23,6 +23,9 @@ struct hdrs {
 	size_t		 cap;
 };
 
+/* Make room for n fields in all, so that adding them allocates no more
+ * than their own blocks. */
+void		 hdrs_reserve(struct hdrs *, size_t n);
 /* Append a copy of name/value (value may be empty, never NULL). */
 void		 hdrs_add(struct hdrs *, const char *name, const char *value);
 /* Append a copy of name/value given as counted strings. */

@@ -81,8 +81,6 @@ enum weir_err
 route_call(const struct config *cfg, struct call *c)
 {
 	const char	*rest;
-	char		*conn;
-	size_t		 i;
 
 	/*
 	 * Only origin-form targets: an absolute URL, an authority (CONNECT)
@@ -107,26 +105,8 @@ route_call(const struct config *cfg, struct call *c)
 	else
 		xasprintf(&c->path, "/%s", rest);	/* "/api" or "/api?x" */
 
-	/* Headers: end-to-end ones only, weir's own taken out. */
-	conn = connection_tokens(&c->in_hdrs);
-	hdrs_free(&c->out_hdrs);
-	for (i = 0; i < c->in_hdrs.n; i++) {
-		const char *name = c->in_hdrs.v[i].name;
-
-		if (route_hop_by_hop(name, conn) ||
-		    strcasecmp(name, "Host") == 0 ||
-		    strcasecmp(name, "Content-Length") == 0 ||
-		    strcasecmp(name, "Expect") == 0 ||
-		    strncasecmp(name, "X-Weir-", 7) == 0 ||
-		    strcasecmp(name, cfg->request_id_header) == 0)
-			continue;
-		hdrs_add(&c->out_hdrs, name, c->in_hdrs.v[i].value);
-	}
-	free(conn);
-
 	if (route_request_id(cfg, c) == -1)
 		return WERR_INTERNAL;
-	hdrs_add(&c->out_hdrs, cfg->request_id_header, c->reqid);
 	return WERR_NONE;
 }
 
@@ -146,17 +126,45 @@ route_request_id(const struct config *cfg, struct call *c)
 	return reqid_new(c->reqid, sizeof(c->reqid));
 }
 
+/*
+ * Is the client's field name forwarded: end-to-end (conn is the request's
+ * Connection tokens), and none of weir's own?
+ */
+static int
+forwarded(const struct config *cfg, const char *name, const char *conn)
+{
+	return !route_hop_by_hop(name, conn) &&
+	    strcasecmp(name, "Host") != 0 &&
+	    strcasecmp(name, "Content-Length") != 0 &&
+	    strcasecmp(name, "Expect") != 0 &&
+	    strncasecmp(name, "X-Weir-", 7) != 0 &&
+	    strcasecmp(name, cfg->request_id_header) != 0;
+}
+
+/*
+ * Made when the call is sent, not when it arrives: a waiting call holds
+ * the head as received and nothing more (tests/bench/memory.sh).
+ */
 void
 route_upstream_headers(const struct config *cfg, const struct call *c,
     struct hdrs *out)
 {
-	size_t	 i;
+	const struct hdrs	*add = &cfg->add_headers;
+	char			*conn;
+	size_t			 i;
 
-	for (i = 0; i < c->out_hdrs.n; i++)
-		if (hdrs_get(&cfg->add_headers, c->out_hdrs.v[i].name) == NULL)
-			hdrs_add(out, c->out_hdrs.v[i].name,
-			    c->out_hdrs.v[i].value);
-	hdrs_copy(out, &cfg->add_headers);
+	conn = connection_tokens(&c->in_hdrs);
+	for (i = 0; i < c->in_hdrs.n; i++) {
+		const struct hdr *h = &c->in_hdrs.v[i];
+
+		if (forwarded(cfg, h->name, conn) &&
+		    hdrs_get(add, h->name) == NULL)
+			hdrs_add(out, h->name, h->value);
+	}
+	free(conn);
+	if (hdrs_get(add, cfg->request_id_header) == NULL)
+		hdrs_add(out, cfg->request_id_header, c->reqid);
+	hdrs_copy(out, add);
 }
 
 void

@@ -20,7 +20,7 @@
 #include "config.h"
 
 /*
- * Fill in call->up, call->path, call->out_hdrs, call->reqid.  A caller id
+ * Fill in call->up, call->path, call->reqid.  A caller id
  * under cfg->request_id_header is kept when valid, else a new one is made.
  * Returns WERR_NONE, or the error to answer with (the call is untouched
  * but for what was filled before the refusal).
@@ -40,8 +40,9 @@ int	route_request_id(const struct config *, struct call *);
  */
 int	route_hop_by_hop(const char *name, const char *conn);
 
-/* The fields one attempt sends: the call's, less any the configuration's
- * add_header replaces, then those.  Appended to out. */
+/* The fields one attempt sends: the client's end-to-end ones, less any
+ * the configuration's add_header replaces, the request id, then the
+ * add_header fields.  Appended to out. */
 void	route_upstream_headers(const struct config *, const struct call *,
 	    struct hdrs *out);
 

@@ -28,6 +28,9 @@ struct xfer {
 	int			 final;		/* its status is answered as is */
 	int			 paused;	/* CURL_WRITEFUNC_PAUSE returned */
 	int			 client_paced;	/* timeouts set for streaming */
+	/* curl's words for a failure (CURLOPT_ERRORBUFFER), for the debug
+	 * log: here, not in every waiting call. */
+	char			 errbuf[CURL_ERROR_SIZE];
 	struct xfer		*next;		/* free list */
 };
 
@@ -441,7 +444,8 @@ set_transfer(const struct config *cfg, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->call->xfer_errmsg);
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 }
 
@@ -586,14 +590,14 @@ upstream_perform(void *arg)
 		 */
 		if (c->xfer_error == XFER_OK && !x->head_done) {
 			c->xfer_error = XFER_BAD_RESPONSE;
-			snprintf(c->xfer_errmsg, sizeof(c->xfer_errmsg),
+			snprintf(x->errbuf, sizeof(x->errbuf),
 			    "the upstream closed the connection inside the "
 			    "header block");
 		}
 		if (c->xfer_error != XFER_OK)
 			log_debug("upstream transfer for %s failed: %s (%s)",
 			    c->reqid, curl_easy_strerror(m->data.result),
-			    c->xfer_errmsg);
+			    x->errbuf);
 		curl_multi_remove_handle(u->multi, m->easy_handle);
 		c->xfer = NULL;
 		u->active--;

@@ -323,20 +323,20 @@ big_head(size_t n, size_t *len)
 
 START_TEST(head_over_the_limit_gets_json_431)
 {
-	static const char *const env[] = { NULL };
+	static const char *const env[] = { "WEIR_MAX_HEADER_SIZE=2k", NULL };
 	struct got	 g;
 	char		*req;
 	size_t		 len;
 
 	start(env);
-	/* 40 KiB: over max_header_size (32 KiB), weir answers in JSON */
-	req = big_head(40 * 1024, &len);
+	/* 4 KiB: over max_header_size (2 KiB), weir answers in JSON */
+	req = big_head(4096, &len);
 	exchange(req, len, 3000, &g);
 	assert_raw_error(&g, 431, "weir.headers_too_large");
 	free(g.bytes);
 	free(req);
 	/* just under the limit is fine */
-	req = big_head(30 * 1024, &len);
+	req = big_head(1900, &len);
 	exchange(req, len, 3000, &g);
 	ck_assert_msg(strncmp(g.bytes, "HTTP/1.1 200 ", 13) == 0, "%.200s",
 	    g.bytes);
@@ -348,6 +348,69 @@ START_TEST(head_over_the_limit_gets_json_431)
 }
 END_TEST
 
+/* fake handler: an answer with a large head, 24 fields of 64 bytes. */
+static void
+wide_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	char	 name[32], value[64];
+	int	 i;
+
+	(void)req;
+	(void)arg;
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "X-Wide-%02d", i);
+		fake_reply_header(rp, name, value);
+	}
+	fake_reply_body(rp, "{}", 2);
+}
+
+START_TEST(largest_head_still_gets_a_large_answer_head)
+{
+	/* max_header_size 2k, and the default (8k) */
+	static const char *const small[] = { "WEIR_MAX_HEADER_SIZE=2k", NULL };
+	static const char *const dflt[] = { NULL };
+	static const struct {
+		const char *const	*env;
+		size_t			 head;
+	} runs[] = { { small, 1900 }, { dflt, 7900 } };
+	struct got	 g;
+	char		*req;
+	size_t		 len, i;
+
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		api = fake_start(wide_answer, NULL);
+		login = fake_start(fake_echo, NULL);
+		ck_assert_ptr_nonnull(api);
+		ck_assert_ptr_nonnull(login);
+		h_start_or_abort(&W, fake_port(api), fake_port(login), NULL,
+		    runs[i].env);
+		/*
+		 * A head just under max_header_size fills libmicrohttpd's
+		 * pool but for its slack, where the answer's head (weir's
+		 * fields and the upstream's 1.7 KiB) must still fit.
+		 */
+		req = big_head(runs[i].head, &len);
+		exchange(req, len, 3000, &g);
+		ck_assert_msg(strncmp(g.bytes, "HTTP/1.1 200 ", 13) == 0,
+		    "%.200s", g.bytes);
+		ck_assert_msg(strstr(g.bytes, "X-Wide-23: vvvv") != NULL,
+		    "%.2000s", g.bytes);
+		ck_assert_msg(strstr(g.bytes, "\r\n\r\n{}") != NULL,
+		    "%.2000s", g.bytes);
+		free(g.bytes);
+		free(req);
+		ck_assert_uint_eq(fake_nreqs(api), 1);
+		assert_serving();
+		h_stop(&W);
+		fake_stop(api);
+		fake_stop(login);
+		api = login = NULL;
+	}
+}
+END_TEST
+
 START_TEST(head_far_over_the_limit_gets_431)
 {
 	static const char *const env[] = { NULL };
@@ -356,7 +419,8 @@ START_TEST(head_far_over_the_limit_gets_431)
 	size_t		 len;
 
 	start(env);
-	/* 256 KiB: past 2 x max_header_size, libmicrohttpd's own 431 */
+	/* 256 KiB: past max_header_size and the pool's slack,
+	 * libmicrohttpd's own 431 */
 	req = big_head(256 * 1024, &len);
 	exchange(req, len, 3000, &g);
 	assert_raw_error(&g, 431, NULL);
@@ -1436,6 +1500,7 @@ hostile_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, head_over_the_limit_gets_json_431);
+	tcase_add_test(tc, largest_head_still_gets_a_large_answer_head);
 	tcase_add_test(tc, head_far_over_the_limit_gets_431);
 	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
 	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
