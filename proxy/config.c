@@ -125,7 +125,7 @@ static const struct key keys[] = {
 	{ .name = "response_buffer", .type = K_SIZE, .min = 16 * CFGP_KiB,
 	    .max = CFGP_GiB, .def = "1m", .off = CFG(response_buffer) },
 	{ .name = "max_header_size", .type = K_SIZE, .min = CFGP_KiB,
-	    .max = CFGP_MiB, .def = "8k", .off = CFG(max_header_size) },
+	    .max = CFGP_MiB, .def = "4k", .off = CFG(max_header_size) },
 	{ .name = "max_connections", .type = K_COUNT, .min = 1, .max = 1000000,
 	    .def = "4096", .off = CFG(max_connections) },
 	{ .name = "connect_timeout", .type = K_DURATION, .min = 1,

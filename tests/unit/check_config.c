@@ -129,7 +129,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg->request_id_header, "X-Request-Id");
 	ck_assert_uint_eq(cfg->add_headers.n, 0);
 	ck_assert_uint_eq(cfg->max_body, 16 * 1024 * 1024);
-	ck_assert_uint_eq(cfg->max_header_size, 8 * 1024);
+	ck_assert_uint_eq(cfg->max_header_size, 4 * 1024);
 	ck_assert_uint_eq(cfg->max_connections, 4096);
 	ck_assert_uint_eq(cfg->connect_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg->upstream_timeout_ms, 60000);
