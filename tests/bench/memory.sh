@@ -66,44 +66,12 @@ if [ "$nofile" != unlimited ] && [ "$nofile" -lt $((max + 200)) ]; then
 	die "$max calls need more than $nofile descriptors (ulimit -Hn)"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-memory.XXXXXX")
-pids=()
-cleanup() {
-	local p i
-	exec 5>&- 6<&-
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for FILE REGEX PID: as in overhead.sh.
-wait_for() {
-	local file=$1 re=$2 pid=$3 i line
-	for ((i = 0; i < 200; i++)); do
-		line=$(grep -m1 -oE "$re" "$file" 2>/dev/null || true)
-		if [ -n "$line" ] && [[ $line =~ $re ]]; then
-			echo "${BASH_REMATCH[1]}"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+# The scratch directory, the cleanup of every process in pids and
+# wait_for: tests/lib.sh, as the other shell tests use them.
+KEEP_TMP=${KEEP_TMP:-${BENCH_KEEP:+1}}
+WEIR_BIN=$weir_bin
+. "$top/tests/lib.sh"
+scratch memory
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
