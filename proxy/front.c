@@ -10,8 +10,9 @@
  * ANSWERED.  An answer larger than response_buffer streams (front_stream):
  * the head is sent while the transfer runs, and the body is read from the
  * call's bounded buffer; the access line is written when it ends.
- * Touches http (head checks), route, sched and log; the loop owns the
- * clock.
+ * The HTTP server and only that: the call's life is proxy.c's, reached
+ * through front_hooks.  Touches http (head checks), route (a refused
+ * call's request id), error, watch and log; reads the loop's clock.
  */
 #include <sys/socket.h>
 
