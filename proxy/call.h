@@ -105,7 +105,9 @@ struct call {
 	/* owner links */
 	void			*front;		/* front's per-request state */
 	void			*xfer;		/* upstream's transfer, while sent */
-	struct call		*next;		/* sched's queue link */
+	struct call		*next;		/* sched's queue links */
+	struct call		*prev;
+	int			 in_queue;	/* sched: in a lane's queue */
 };
 
 /* A new call owning copies of method and target. */

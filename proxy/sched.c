@@ -352,12 +352,13 @@ grant(const uint64_t *n, uint64_t *skipped, int c)
 
 /* Count c into its class's queue, which it joins now. */
 static int
-queue_count(struct sched *s, struct lane *t, const struct call *c)
+queue_count(struct sched *s, struct lane *t, struct call *c)
 {
 	int	 k = cls_of(c);
 
 	if (t->nq[k] == 0)
 		t->skipped[k] = 0;	/* the class starts waiting now */
+	c->in_queue = 1;
 	t->nq[k]++;
 	t->queued++;
 	s->queued_cls[k]++;
@@ -371,6 +372,7 @@ queue_push_tail(struct sched *s, struct lane *t, struct call *c)
 	int	 k = queue_count(s, t, c);
 
 	c->next = NULL;
+	c->prev = t->tail[k];
 	if (t->tail[k] != NULL)
 		t->tail[k]->next = c;
 	else
@@ -383,26 +385,31 @@ queue_push_head(struct sched *s, struct lane *t, struct call *c)
 {
 	int	 k = queue_count(s, t, c);
 
+	c->prev = NULL;
 	c->next = t->head[k];
+	if (t->head[k] != NULL)
+		t->head[k]->prev = c;
 	t->head[k] = c;
 	if (t->tail[k] == NULL)
 		t->tail[k] = c;
 }
 
-/* Take c (after prev in its class's FIFO, NULL: the head) out. */
+/* Take c out of its class's FIFO, wherever it is: O(1). */
 static void
-queue_unlink(struct sched *s, struct lane *t, struct call *c,
-    struct call *prev)
+queue_unlink(struct sched *s, struct lane *t, struct call *c)
 {
 	int	 k = cls_of(c);
 
-	if (prev != NULL)
-		prev->next = c->next;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
 	else
 		t->head[k] = c->next;
-	if (t->tail[k] == c)
-		t->tail[k] = prev;
-	c->next = NULL;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		t->tail[k] = c->prev;
+	c->next = c->prev = NULL;
+	c->in_queue = 0;
 	t->nq[k]--;
 	t->queued--;
 	s->queued_cls[k]--;
@@ -502,7 +509,7 @@ sched_next(struct sched *s, uint64_t now_ms)
 		if (lane_due(t, now_ms) <= now_ms) {
 			k = lane_class(t);
 			c = t->head[k];
-			queue_unlink(s, t, c, NULL);
+			queue_unlink(s, t, c);
 			grant(t->nq, t->skipped, k);
 			bucket_take(&t->bucket, now_ms);
 			t->inflight++;
@@ -588,13 +595,12 @@ static void
 expire_lane(struct sched *s, struct lane *t, uint64_t now_ms,
     struct call ***tail)
 {
-	struct call		*c, *cur[PRIO_N], *prev[PRIO_N];
+	struct call		*c, *cur[PRIO_N];
 	uint64_t		 n[PRIO_N], skipped[PRIO_N], k = 1, at;
 	int			 i, cls;
 
 	for (i = 0; i < PRIO_N; i++) {
 		cur[i] = t->head[i];
-		prev[i] = NULL;
 		n[i] = t->nq[i];
 		skipped[i] = t->skipped[i];
 	}
@@ -606,11 +612,10 @@ expire_lane(struct sched *s, struct lane *t, uint64_t now_ms,
 		at = earliest(t, c, k, now_ms);
 		if (at <= c->deadline_ms) {
 			grant(n, skipped, cls);
-			prev[cls] = c;
 			k++;
 			continue;
 		}
-		queue_unlink(s, t, c, prev[cls]);
+		queue_unlink(s, t, c);
 		c->queued_ms += now_ms - c->enqueued_ms;
 		c->not_before_ms = at;	/* the soonest it could have gone */
 		**tail = c;
@@ -639,21 +644,15 @@ sched_expire(struct sched *s, uint64_t now_ms)
 int
 sched_remove(struct sched *s, struct call *c)
 {
-	struct lane	*t = lane_find(s, c->tenant);
-	struct call	*p, *prev = NULL;
+	struct lane	*t;
 
-	if (t == NULL)
+	/* A call out upstream, answered, or never queued is in no queue. */
+	if (!c->in_queue || (t = lane_find(s, c->tenant)) == NULL)
 		return 0;
-	for (p = t->head[cls_of(c)]; p != NULL; prev = p, p = p->next) {
-		s->steps++;
-		if (p != c)
-			continue;
-		queue_unlink(s, t, c, prev);
-		if (t->queued == 0)
-			ring_del(s, t);
-		return 1;
-	}
-	return 0;
+	queue_unlink(s, t, c);
+	if (t->queued == 0)
+		ring_del(s, t);
+	return 1;
 }
 
 uint64_t
@@ -705,7 +704,7 @@ sched_drain(struct sched *s)
 	for (k = 0; t->head[k] == NULL; k++)
 		;	/* a lane on the ring has a call */
 	c = t->head[k];
-	queue_unlink(s, t, c, NULL);
+	queue_unlink(s, t, c);
 	if (t->queued == 0)
 		ring_del(s, t);
 	return c;
