@@ -21,6 +21,7 @@
 #include "call.h"
 #include "error.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "mhd.h"
 #include "sched.h"
@@ -76,7 +77,7 @@ static void
 arm(struct admin *a, struct aconn *c)
 {
 	disarm(a, c);
-	c->due_ms = a->view->now_ms + a->head_ms;
+	c->due_ms = a->view->clock->mono_ms + a->head_ms;
 	c->prev = a->tail;
 	if (a->tail != NULL)
 		a->tail->next = c;
@@ -100,7 +101,7 @@ cut_late(struct admin *a)
 {
 	struct aconn	*c;
 
-	while ((c = a->head) != NULL && c->due_ms <= a->view->now_ms) {
+	while ((c = a->head) != NULL && c->due_ms <= a->view->clock->mono_ms) {
 		disarm(a, c);
 		if (shutdown(c->fd, SHUT_RDWR) == -1)
 			log_debug("admin: shutdown: %s", strerror(errno));
@@ -128,9 +129,9 @@ jtime(struct buf *b, const struct admin_view *v, uint64_t at_ms)
 		buf_append(b, "null", 4);
 		return;
 	}
-	wall = v->wall_ms - (int64_t)(v->now_ms - at_ms);
-	if (at_ms > v->now_ms)
-		wall = v->wall_ms + (int64_t)(at_ms - v->now_ms);
+	wall = v->clock->wall_ms - (int64_t)(v->clock->mono_ms - at_ms);
+	if (at_ms > v->clock->mono_ms)
+		wall = v->clock->wall_ms + (int64_t)(at_ms - v->clock->mono_ms);
 	t = (time_t)(wall / 1000);
 	gmtime_r(&t, &tm);
 	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -172,7 +173,7 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 	buf_printf(b, ",\"paused\":%s,\"paused_ms\":%llu,\"paused_until\":",
 	    i->paused_until_ms != 0 ? "true" : "false",
 	    (unsigned long long)(i->paused_until_ms != 0 ?
-	    i->paused_until_ms - sc->v->now_ms : 0));
+	    i->paused_until_ms - sc->v->clock->mono_ms : 0));
 	jtime(b, sc->v, i->paused_until_ms);
 	buf_append(b, ",\"last_429\":", 12);
 	jtime(b, sc->v, i->last_429_ms);
@@ -197,7 +198,7 @@ render_status(const struct admin_view *v, struct buf *b)
 
 	buf_printf(b, "{\"version\":\"%s\",\"uptime_s\":%.3f,\"draining\":%s,"
 	    "\"listen\":", PACKAGE_VERSION,
-	    (double)(v->now_ms - v->started_ms) / 1000.0,
+	    (double)(v->clock->mono_ms - v->started_ms) / 1000.0,
 	    v->draining ? "true" : "false");
 	jstr(b, v->listen_addr);
 	buf_append(b, ",\"upstream\":", 12);
@@ -213,7 +214,7 @@ render_status(const struct admin_view *v, struct buf *b)
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_NORMAL),
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_LOW),
 	    (unsigned long long)sched_totals(v->sched).inflight);
-	sched_foreach(v->sched, v->now_ms, status_tenant, &sc);
+	sched_foreach(v->sched, v->clock->mono_ms, status_tenant, &sc);
 	buf_append(b, "}}\n", 3);
 }
 
@@ -251,7 +252,7 @@ read_process(const struct admin_view *v, struct metrics_process *out)
 	    (double)tick : 0.0;
 	out->resident_bytes = (uint64_t)(rss_pages * page);
 	out->open_fds = (uint64_t)fds;
-	out->start_time_s = (double)(v->wall_ms - (int64_t)(v->now_ms -
+	out->start_time_s = (double)(v->clock->wall_ms - (int64_t)(v->clock->mono_ms -
 	    v->started_ms)) / 1000.0;
 	out->pending = v->pending;
 	out->body_bytes = v->body_bytes;
@@ -316,7 +317,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, "/metrics") == 0) {
 		struct metrics_process	 proc;
 		struct metrics_src	 src = { v->metrics, v->sched, &proc,
-		    v->now_ms, (unsigned)v->cfg->metrics_tenants };
+		    v->clock->mono_ms, (unsigned)v->cfg->metrics_tenants };
 
 		read_process(v, &proc);
 		metrics_render(&src, &b);
@@ -451,13 +452,14 @@ admin_fd(const struct admin *a)
 }
 
 long
-admin_timeout(struct admin *a)
+admin_timeout(void *arg)
 {
+	struct admin	*a = arg;
 	long	 ms = mhd_timeout(a->d), due;
 
 	if (a->head != NULL) {
-		due = a->head->due_ms > a->view->now_ms ?
-		    (long)(a->head->due_ms - a->view->now_ms) : 0;
+		due = a->head->due_ms > a->view->clock->mono_ms ?
+		    (long)(a->head->due_ms - a->view->clock->mono_ms) : 0;
 		if (ms == -1 || due < ms)
 			ms = due;
 	}

@@ -12,6 +12,7 @@
 #include "config.h"
 
 struct metrics;
+struct loop_time;
 struct sched;
 
 /* What admin shows that it does not own; main keeps it current. */
@@ -20,8 +21,7 @@ struct admin_view {
 	const struct metrics	*metrics;
 	const struct sched	*sched;
 	const char		*listen_addr;	/* the proxy's bound address */
-	uint64_t		 now_ms;	/* the loop's clock */
-	int64_t			 wall_ms;	/* epoch ms at now_ms */
+	const struct loop_time	*clock;		/* the loop's */
 	uint64_t		 started_ms;
 	uint64_t		 pending;	/* calls accepted, not answered */
 	uint64_t		 body_bytes;	/* request bodies held */
@@ -44,7 +44,7 @@ void		 admin_free(struct admin *);
 /* The address bound, the fd to poll, the most ms to sleep (-1: any). */
 const char	*admin_address(const struct admin *);
 int		 admin_fd(const struct admin *);
-long		 admin_timeout(struct admin *);
+long		 admin_timeout(void *admin);
 void		 admin_run(struct admin *);
 
 /* The page at / (admin_page.c). */

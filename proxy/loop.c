@@ -9,9 +9,7 @@
 #include "loop.h"
 #include "xmalloc.h"
 
-/* Descriptors and passes: a handful each (front, its hang-up watch, the
- * signal pipe, the admin listener, later Redis). */
-#define MAX_FDS		16
+/* Passes: a handful (see main.c). */
 #define MAX_PASSES	16
 
 /* The longest sleep without a reason: the loop looks around anyway. */
@@ -34,7 +32,7 @@ struct loop {
 	loop_poll_fn		 poll;
 	void			*poll_arg;
 	struct loop_time	 now;
-	struct fd_source	 fds[MAX_FDS];
+	struct fd_source	 fds[LOOP_MAX_FDS];
 	unsigned		 nfds;
 	struct pass		 passes[MAX_PASSES];
 	unsigned		 npasses;
@@ -84,7 +82,7 @@ loop_add_fd(struct loop *l, int fd, int events, loop_fd_cb fn, void *arg)
 
 	for (i = 0; i < l->nfds && l->fds[i].fd != fd; i++)
 		;
-	if (i == MAX_FDS)
+	if (i == LOOP_MAX_FDS)
 		return -1;
 	if (i == l->nfds)
 		l->nfds++;
@@ -199,7 +197,7 @@ sleep_ms(struct loop *l)
 static int
 turn(struct loop *l)
 {
-	struct loop_pollfd	 pfd[MAX_FDS];
+	struct loop_pollfd	 pfd[LOOP_MAX_FDS];
 	struct loop_timer	*t;
 	unsigned		 i, n = l->nfds;
 

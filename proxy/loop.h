@@ -25,6 +25,11 @@ struct loop_time {
 	int64_t		 wall_ms;	/* CLOCK_REALTIME, for dates */
 };
 
+/* Descriptors the loop watches at most (besides the poll function's
+ * own): front, its hang-up watch, the signal pipe, the admin listener,
+ * later Redis. */
+#define LOOP_MAX_FDS	16
+
 #define LOOP_READ	0x1
 #define LOOP_WRITE	0x2
 

@@ -339,10 +339,7 @@ static void
 admin_pass(void *arg)
 {
 	struct weir		*w = arg;
-	const struct loop_time	*t = loop_time(w->loop);
 
-	w->view.now_ms = t->mono_ms;
-	w->view.wall_ms = t->wall_ms;
 	w->view.pending = front_pending(w->front);
 	w->view.body_bytes = front_body_bytes(w->front);
 	admin_run(w->admin);
@@ -353,7 +350,6 @@ admin_wait(void *arg)
 {
 	struct weir	*w = arg;
 
-	w->view.now_ms = loop_time(w->loop)->mono_ms;
 	return admin_timeout(w->admin);
 }
 
@@ -403,9 +399,7 @@ start(struct weir *w)
 	w->sched = sched_new(w->cfg);
 	w->tenants = token_map_new((unsigned)w->cfg->max_tenants * 4);
 	w->metrics = metrics_new((unsigned)w->cfg->max_tenants);
-	w->proxy = NULL;
-	if ((w->up = upstream_new(w->cfg, proxy_attempt_done, NULL)) ==
-	    NULL) {
+	if ((w->up = upstream_new(w->cfg)) == NULL) {
 		log_error("cannot set up libcurl");
 		return -1;
 	}
@@ -413,8 +407,8 @@ start(struct weir *w)
 	log_set_clock(loop_time(w->loop));
 	w->proxy = proxy_new(w->cfg, loop_time(w->loop), w->sched,
 	    w->tenants, w->metrics);
-	upstream_set_callback_arg(w->up, w->proxy);
-	upstream_set_stream_cb(w->up, proxy_stream);
+	upstream_set_callbacks(w->up, proxy_attempt_done, proxy_stream,
+	    w->proxy);
 	if ((w->front = front_new(w->cfg, w->loop, &hooks, w->proxy)) == NULL)
 		return -1;
 	proxy_set_ends(w->proxy, w->front, w->up);
@@ -424,8 +418,8 @@ start(struct weir *w)
 	w->view.metrics = w->metrics;
 	w->view.sched = w->sched;
 	w->view.listen_addr = front_address(w->front);
-	w->view.started_ms = w->view.now_ms = loop_time(w->loop)->mono_ms;
-	w->view.wall_ms = loop_time(w->loop)->wall_ms;
+	w->view.clock = loop_time(w->loop);
+	w->view.started_ms = w->view.clock->mono_ms;
 	if (w->cfg->admin_listen_str != NULL) {
 		if ((w->admin = admin_new(w->cfg, &w->view)) == NULL)
 			return -1;

@@ -74,14 +74,12 @@ dest_set(struct dest *d, const char *base)
 }
 
 struct upstream *
-upstream_new(const struct config *cfg, upstream_done_cb done, void *arg)
+upstream_new(const struct config *cfg)
 {
 	struct upstream	*u;
 
 	u = xcalloc(1, sizeof(*u));
 	upstream_set_config(u, cfg);
-	u->done = done;
-	u->done_arg = arg;
 	if ((u->multi = curl_multi_init()) == NULL) {
 		upstream_free(u);
 		return NULL;
@@ -478,15 +476,12 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 }
 
 void
-upstream_set_callback_arg(struct upstream *u, void *arg)
+upstream_set_callbacks(struct upstream *u, upstream_done_cb done,
+    upstream_stream_cb stream, void *arg)
 {
-	u->done_arg = arg;
-}
-
-void
-upstream_set_stream_cb(struct upstream *u, upstream_stream_cb stream)
-{
+	u->done = done;
 	u->stream = stream;
+	u->done_arg = arg;
 }
 
 void
@@ -537,7 +532,7 @@ int
 upstream_poll(struct loop_pollfd *fds, unsigned n, int timeout_ms, void *arg)
 {
 	struct upstream		*u = arg;
-	struct curl_waitfd	 w[16];
+	struct curl_waitfd	 w[LOOP_MAX_FDS];
 	unsigned		 i;
 	int			 numfds = 0;
 

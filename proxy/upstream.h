@@ -32,8 +32,13 @@ typedef void (*upstream_done_cb)(struct call *, void *arg);
  */
 typedef void (*upstream_stream_cb)(struct call *, void *arg);
 
-struct upstream	*upstream_new(const struct config *, upstream_done_cb,
-		    void *arg);
+/* Its callbacks are set before the first upstream_start(). */
+struct upstream	*upstream_new(const struct config *);
+/* Who hears when an attempt ends (done) and when an answer streams
+ * (stream), with arg: the call's life, made after the upstream (it needs
+ * the loop, which needs the upstream's poll). */
+void		 upstream_set_callbacks(struct upstream *, upstream_done_cb,
+		    upstream_stream_cb, void *arg);
 void		 upstream_free(struct upstream *);
 /*
  * The most upstream connections open at once (CURLMOPT_MAX_TOTAL_
@@ -50,10 +55,6 @@ void		 upstream_set_config(struct upstream *, const struct config *);
  * xfer_error (the caller still owns it then). */
 int		 upstream_start(struct upstream *, struct call *,
 		    uint64_t now_ms);
-void		 upstream_set_stream_cb(struct upstream *, upstream_stream_cb);
-/* The arg of the done and stream callbacks, when it is made after the
- * upstream (the call's life needs the loop, which needs the upstream). */
-void		 upstream_set_callback_arg(struct upstream *, void *arg);
 /* Bytes of a streaming call's resp_body were sent (resp_off moved): a
  * transfer paused for a full buffer goes on once it is half empty. */
 void		 upstream_drained(struct upstream *, struct call *);

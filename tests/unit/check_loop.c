@@ -147,7 +147,7 @@ START_TEST(descriptors_come_and_go)
 {
 	int	 i;
 
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < LOOP_MAX_FDS; i++)
 		ck_assert_int_eq(loop_add_fd(T.loop, 100 + i, LOOP_READ,
 		    on_fd, NULL), 0);
 	/* the table is full; changing one already there still works */
