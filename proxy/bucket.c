@@ -61,6 +61,16 @@ bucket_due(const struct bucket *b, uint64_t k, uint64_t now_ms)
 }
 
 void
+bucket_drain(struct bucket *b, uint64_t now_ms)
+{
+	uint64_t	 at = now_ms * US_PER_MS +
+			    (b->burst - 1) * b->interval_us;
+
+	if (b->tat_us < at)
+		b->tat_us = at;
+}
+
+void
 bucket_take(struct bucket *b, uint64_t now_ms)
 {
 	b->tat_us = tat_at(b, now_ms * US_PER_MS) + b->interval_us;

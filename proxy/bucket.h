@@ -41,6 +41,9 @@ void		 bucket_set(struct bucket *, uint64_t n, uint64_t per_ms,
 /* The soonest time (ms, >= now_ms) at which the kth call from now
  * (k >= 1) may go, if every call before it goes as soon as it may. */
 uint64_t	 bucket_due(const struct bucket *, uint64_t k, uint64_t now_ms);
+/* Empty the bucket at now_ms: the next call may go at now_ms, then one
+ * per T (no burst). */
+void		 bucket_drain(struct bucket *, uint64_t now_ms);
 /* One call goes at now_ms (whether or not it was due: callers check). */
 void		 bucket_take(struct bucket *, uint64_t now_ms);
 /* Calls that may go at now_ms, 0 to burst (for /status). */

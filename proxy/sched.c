@@ -58,6 +58,19 @@ struct lane {
 	uint64_t		 sent;
 	uint64_t		 last_used_ms;
 
+	/*
+	 * Shared mode: send slots granted by Redis (share.c).  Slot i goes
+	 * at max(g_start_us, g_base_us + i * g_T_us); g_i is the next one,
+	 * g_left how many are held.
+	 */
+	int64_t			 g_start_us, g_base_us;
+	uint64_t		 g_T_us;
+	uint64_t		 g_i, g_left;
+	uint64_t		 g_epoch;	/* newest pause epoch seen */
+	uint64_t		 ask_after_ms;	/* no reservation before */
+	int			 asking;	/* a reservation is out */
+	int			 floor;		/* the next one restarts empty */
+
 	struct lane		*hnext;		/* hash chain */
 	struct lane		*rnext, *rprev;	/* ring of tenants with calls */
 	int			 on_ring;
@@ -73,6 +86,7 @@ struct lane {
 
 struct sched {
 	const struct config	*cfg;
+	struct sched_share	 share;
 	struct lane		*buckets[NBUCKETS];
 	unsigned		 ntenants;
 	struct lane		*cursor;	/* ring position to serve next */
@@ -83,6 +97,8 @@ struct sched {
 	uint64_t		 next_expire_ms;
 	uint64_t		 steps;		/* loop iterations, for tests */
 	uint64_t		 refused;	/* tenants refused: table full */
+	uint64_t		 granted;	/* shared slots granted */
+	uint64_t		 wasted;	/* of them, dropped unused */
 };
 
 /*
@@ -120,7 +136,7 @@ ring_walk_next(struct ring_walk *w)
 	return t;
 }
 
-static void	set_rate(struct lane *, uint64_t now_ms);
+static void	set_rate(const struct sched *, struct lane *, uint64_t now_ms);
 
 static unsigned
 hash(const char *s)
@@ -171,7 +187,7 @@ evict_idle(struct sched *s, uint64_t now_ms)
 		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
 			s->steps++;
 			if (t->queued != 0 || t->inflight != 0 ||
-			    t->keep_until > now_ms)
+			    t->asking || t->keep_until > now_ms)
 				continue;
 			if (any == NULL || t->last_used_ms < any->last_used_ms)
 				any = t;
@@ -203,8 +219,8 @@ lane_get(struct sched *s, const char *name, uint64_t now_ms)
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->lim = config_limits(s->cfg, name);
-	bucket_init(&t->bucket, t->lim->rate.n, t->lim->rate.per_ms,
-	    t->lim->burst);
+	bucket_init(&t->bucket, 1, 1, 1);
+	set_rate(s, t, now_ms);
 	t->last_used_ms = now_ms;
 	h = hash(name);
 	t->hnext = s->buckets[h];
@@ -220,6 +236,7 @@ sched_new(const struct config *cfg)
 
 	s = xcalloc(1, sizeof(*s));
 	s->cfg = cfg;
+	s->share.share_n = 1;
 	return s;
 }
 
@@ -250,25 +267,39 @@ sched_set_config(struct sched *s, const struct config *cfg, uint64_t now_ms)
 	for (i = 0; i < NBUCKETS; i++)
 		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
 			t->lim = config_limits(cfg, t->name);
-			set_rate(t, now_ms);
+			set_rate(s, t, now_ms);
 		}
 }
 
-/* Pace t at its configured rate, or at what a 429 body said if that is
- * lower; after a reload or a 429. */
+/* This instance's part of a limit when n instances share it locally. */
+static uint64_t
+part(uint64_t v, unsigned n)
+{
+	return v / n > 0 ? v / n : 1;
+}
+
+/*
+ * Pace t at its configured rate, or at what a 429 body said if that is
+ * lower; after a reload or a 429.  In local mode beside other instances
+ * (share_n > 1) at its part of that: the rate over share_n times the
+ * time, the burst over share_n.
+ */
 static void
-set_rate(struct lane *t, uint64_t now_ms)
+set_rate(const struct sched *s, struct lane *t, uint64_t now_ms)
 {
 	const struct rate	*r = &t->lim->rate;
+	uint64_t		 n = r->n, per_ms = r->per_ms;
+	unsigned		 k = s->share.shared || s->share.share_n == 0 ?
+				    1 : s->share.share_n;
 
 	/* learned/60000 < n/per_ms, without division */
 	if (t->learned_per_min > 0 &&
-	    t->learned_per_min * r->per_ms < r->n * 60000)
-		bucket_set(&t->bucket, t->learned_per_min, 60000,
-		    t->lim->burst, now_ms);
-	else
-		bucket_set(&t->bucket, r->n, r->per_ms, t->lim->burst,
-		    now_ms);
+	    t->learned_per_min * r->per_ms < r->n * 60000) {
+		n = t->learned_per_min;
+		per_ms = 60000;
+	}
+	bucket_set(&t->bucket, n, per_ms * k, part(t->lim->burst, k),
+	    now_ms);
 }
 
 static void
@@ -458,10 +489,14 @@ sched_requeue(struct sched *s, struct call *c, uint64_t at_ms,
 /* The in-flight cap now: the configured one, or one call at a time once
  * this window's learned budget is spent (probing for the next reset). */
 static uint64_t
-cap_now(const struct lane *t)
+cap_now(const struct sched *s, const struct lane *t)
 {
+	if (s->share.shared)
+		return t->lim->concurrency;
 	if (t->budget > 0 && t->win_sent >= t->budget)
 		return 1;
+	if (s->share.share_n > 1)
+		return part(t->lim->concurrency, s->share.share_n);
 	return t->lim->concurrency;
 }
 
@@ -471,29 +506,87 @@ max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* The time of t's held slot j places after the next one (shared mode),
+ * in ms rounded up. */
+static uint64_t
+slot_ms(const struct lane *t, uint64_t j)
+{
+	int64_t	 at = t->g_base_us + (int64_t)((t->g_i + j) * t->g_T_us);
+
+	if (at < t->g_start_us)
+		at = t->g_start_us;
+	return ((uint64_t)at + 999) / 1000;
+}
+
+/*
+ * When the kth call in t's line could go as far as the rate is
+ * concerned.  Local: its bucket.  Shared: its held slot, or, past those,
+ * as if every later slot came to this instance with a full bucket (the
+ * most it could get: a call is never answered early for a wait it might
+ * not have).
+ */
+static uint64_t
+rate_due(const struct sched *s, const struct lane *t, uint64_t k,
+    uint64_t now_ms)
+{
+	uint64_t	 from, beyond, T_us;
+
+	if (!s->share.shared)
+		return bucket_due(&t->bucket, k, now_ms);
+	if (k <= t->g_left)
+		return slot_ms(t, k - 1);
+	from = t->g_left > 0 ? slot_ms(t, t->g_left - 1) : now_ms;
+	from = max_u64(from, now_ms);
+	beyond = k - t->g_left;
+	if (beyond <= t->lim->burst)
+		return from;
+	T_us = t->g_T_us > 0 ? t->g_T_us : t->bucket.interval_us;
+	return from + (beyond - t->lim->burst) * T_us / 1000;
+}
+
 /*
  * The soonest c, the kth call in t's line (k >= 1), could go if nothing
- * but the pause, the bucket and its own retry time held it (in-flight
+ * but the pause, the rate and its own retry time held it (in-flight
  * caps can only make it later).
  */
 static uint64_t
-earliest(const struct lane *t, const struct call *c, uint64_t k,
-    uint64_t now_ms)
+earliest(const struct sched *s, const struct lane *t, const struct call *c,
+    uint64_t k, uint64_t now_ms)
 {
 	return max_u64(max_u64(t->paused_until, c->not_before_ms),
-	    bucket_due(&t->bucket, k, now_ms));
+	    rate_due(s, t, k, now_ms));
 }
 
 /* When t could send its next call, or SCHED_NEVER if it waits for an
- * in-flight call to finish. */
+ * in-flight call to finish or, shared, for slots. */
 static uint64_t
-lane_due(const struct lane *t, uint64_t now_ms)
+lane_send_due(const struct sched *s, const struct lane *t, uint64_t now_ms)
 {
 	int	 k;
 
-	if ((k = lane_class(t)) == -1 || t->inflight >= cap_now(t))
+	if ((k = lane_class(t)) == -1 || t->inflight >= cap_now(s, t))
 		return SCHED_NEVER;
-	return earliest(t, t->head[k], 1, now_ms);
+	if (s->share.shared && t->g_left == 0)
+		return SCHED_NEVER;
+	return earliest(s, t, t->head[k], 1, now_ms);
+}
+
+/* When t has work: a call to send or, shared, slots to ask for. */
+static uint64_t
+lane_due(const struct sched *s, const struct lane *t, uint64_t now_ms)
+{
+	uint64_t	 due = lane_send_due(s, t, now_ms);
+
+	uint64_t	 ask;
+
+	if (s->share.shared && t->g_left == 0 && !t->asking &&
+	    t->queued > 0) {
+		ask = max_u64(max_u64(t->ask_after_ms, t->paused_until),
+		    now_ms);
+		if (ask < due)
+			due = ask;
+	}
+	return due;
 }
 
 struct call *
@@ -506,12 +599,16 @@ sched_next(struct sched *s, uint64_t now_ms)
 
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL) {
-		if (lane_due(t, now_ms) <= now_ms) {
+		if (lane_send_due(s, t, now_ms) <= now_ms) {
 			k = lane_class(t);
 			c = t->head[k];
 			queue_unlink(s, t, c);
 			grant(t->nq, t->skipped, k);
-			bucket_take(&t->bucket, now_ms);
+			if (s->share.shared) {
+				t->g_i++;
+				t->g_left--;
+			} else
+				bucket_take(&t->bucket, now_ms);
 			t->inflight++;
 			t->win_sent++;
 			t->sent++;
@@ -559,9 +656,9 @@ sched_throttle(struct sched *s, struct call *c, uint64_t now_ms,
 	t->last_429_ms = now_ms;
 	if (limit_per_min > 0) {
 		t->learned_per_min = limit_per_min;
-		set_rate(t, now_ms);
+		set_rate(s, t, now_ms);
 	}
-	if (c->win_id == t->win_id) {
+	if (c->win_id == t->win_id && !s->share.shared) {
 		/*
 		 * The first 429 of this window: the window took win_ok calls
 		 * (late successes of calls already out add to it), and the
@@ -609,7 +706,7 @@ expire_lane(struct sched *s, struct lane *t, uint64_t now_ms,
 		c = cur[cls];
 		cur[cls] = c->next;
 		n[cls]--;
-		at = earliest(t, c, k, now_ms);
+		at = earliest(s, t, c, k, now_ms);
 		if (at <= c->deadline_ms) {
 			grant(n, skipped, cls);
 			k++;
@@ -666,7 +763,7 @@ sched_next_due(struct sched *s, uint64_t now_ms)
 		return SCHED_NEVER;
 	ring_walk_start(&w, s);
 	while ((t = ring_walk_next(&w)) != NULL)
-		if ((d = lane_due(t, now_ms)) < due)
+		if ((d = lane_due(s, t, now_ms)) < due)
 			due = d;
 	if (s->next_expire_ms < due)
 		due = s->next_expire_ms > now_ms ? s->next_expire_ms : now_ms;
@@ -683,6 +780,8 @@ sched_totals(const struct sched *s)
 	t.tenants = s->ntenants;
 	t.refused = s->refused;
 	t.steps = s->steps;
+	t.granted = s->granted;
+	t.wasted = s->wasted;
 	return t;
 }
 
@@ -710,8 +809,155 @@ sched_drain(struct sched *s)
 	return c;
 }
 
+/* Drop t's held slots (a newer epoch, stale, a mode change): wasted. */
 static void
-fill_info(const struct lane *t, uint64_t now_ms,
+drop_slots(struct sched *s, struct lane *t)
+{
+	s->wasted += t->g_left;
+	t->g_left = 0;
+}
+
+void
+sched_set_share(struct sched *s, const struct sched_share *sh,
+    uint64_t now_ms)
+{
+	struct lane	*t;
+	unsigned	 i;
+	int		 was = s->share.shared;
+
+	s->share = *sh;
+	if (s->share.share_n == 0)
+		s->share.share_n = 1;
+	for (i = 0; i < NBUCKETS; i++)
+		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
+			s->steps++;
+			set_rate(s, t, now_ms);
+			if (sh->shared) {
+				if (sh->floor)
+					t->floor = 1;
+				continue;
+			}
+			drop_slots(s, t);
+			t->asking = 0;
+			/* Local from now on, beside slots just spent: no
+			 * burst on top of them. */
+			if (was)
+				bucket_drain(&t->bucket, now_ms);
+		}
+}
+
+void
+sched_wants(struct sched *s, uint64_t now_ms, uint64_t max_k,
+    sched_want_cb fn, void *arg)
+{
+	struct ring_walk	 w;
+	struct lane		*t;
+	struct sched_want	 want;
+	uint64_t		 horizon = s->share.horizon_ms;
+
+	if (!s->share.shared)
+		return;
+	ring_walk_start(&w, s);
+	while ((t = ring_walk_next(&w)) != NULL) {
+		/* A slot older than the horizon was paid for in a window
+		 * that may be over: sending it now could overrun the next. */
+		if (t->g_left > 0 && slot_ms(t, 0) + horizon < now_ms)
+			drop_slots(s, t);
+		if (t->asking || t->g_left > 0 || t->ask_after_ms > now_ms ||
+		    t->paused_until > now_ms)
+			continue;
+		want.tenant = t->name;
+		want.k = t->queued < max_k ? t->queued : max_k;
+		want.floor = t->floor;
+		want.lim = t->lim;
+		t->asking = 1;
+		t->floor = 0;
+		fn(&want, arg);
+	}
+}
+
+/* A reply for tenant: its lane if it still waits for one. */
+static struct lane *
+asker(struct sched *s, const char *tenant)
+{
+	struct lane	*t = lane_find(s, tenant);
+
+	if (t == NULL || !t->asking)
+		return NULL;
+	t->asking = 0;
+	return t;
+}
+
+/* Learn the pause and epoch a reply or message says; 0, or -1 if it is
+ * older than what t knows (its slots predate a 429). */
+static int
+learn_epoch(struct sched *s, struct lane *t, uint64_t epoch,
+    uint64_t pause_ms, uint64_t now_ms)
+{
+	if (epoch < t->g_epoch)
+		return -1;
+	if (epoch > t->g_epoch) {
+		drop_slots(s, t);
+		t->g_epoch = epoch;
+	}
+	if (pause_ms > 0 && now_ms + pause_ms > t->paused_until) {
+		t->paused_until = now_ms + pause_ms;
+		t->keep_until = max_u64(t->keep_until,
+		    t->paused_until + KEEP_LEARNED_MS);
+	}
+	return 0;
+}
+
+void
+sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
+    uint64_t now_ms)
+{
+	struct lane	*t;
+
+	s->granted += g->n;
+	if ((t = asker(s, tenant)) == NULL ||
+	    learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1 ||
+	    !s->share.shared) {
+		s->wasted += g->n;
+		return;
+	}
+	if (g->limit_per_min > 0 && g->limit_per_min != t->learned_per_min) {
+		t->learned_per_min = g->limit_per_min;
+		set_rate(s, t, now_ms);
+	}
+	t->ask_after_ms = g->n == 0 ? now_ms + g->retry_ms : 0;
+	if (g->n == 0)
+		return;
+	t->g_start_us = (int64_t)(now_ms * 1000);
+	t->g_base_us = t->g_start_us + g->d0_us;
+	t->g_T_us = g->T_us > 0 ? g->T_us : 1;
+	t->g_i = 0;
+	t->g_left = g->n;
+}
+
+void
+sched_ask_failed(struct sched *s, const char *tenant, uint64_t now_ms,
+    uint64_t retry_ms)
+{
+	struct lane	*t = asker(s, tenant);
+
+	if (t != NULL)
+		t->ask_after_ms = now_ms + retry_ms;
+}
+
+void
+sched_shared_pause(struct sched *s, const char *tenant, uint64_t epoch,
+    uint64_t pause_ms, uint64_t now_ms)
+{
+	struct lane	*t = lane_find(s, tenant);
+
+	if (t != NULL)
+		(void)learn_epoch(s, t, epoch, pause_ms, now_ms);
+}
+
+
+static void
+fill_info(const struct sched *s, const struct lane *t, uint64_t now_ms,
     struct sched_tenant_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -719,10 +965,12 @@ fill_info(const struct lane *t, uint64_t now_ms,
 	info->queued = t->queued;
 	memcpy(info->queued_by, t->nq, sizeof(info->queued_by));
 	info->inflight = t->inflight;
-	info->cap = cap_now(t);
+	info->cap = cap_now(s, t);
 	info->paused_until_ms = t->paused_until > now_ms ? t->paused_until : 0;
 	info->rate_per_s = bucket_per_s(&t->bucket);
-	info->available = bucket_available(&t->bucket, now_ms);
+	info->available = s->share.shared ? t->g_left :
+	    bucket_available(&t->bucket, now_ms);
+	info->epoch = t->g_epoch;
 	info->budget = t->budget;
 	info->learned_per_min = t->learned_per_min;
 	info->configured_per_s = (double)t->lim->rate.n * 1000.0 /
@@ -740,7 +988,7 @@ sched_tenant_info(const struct sched *s, const char *name, uint64_t now_ms,
 
 	if (t == NULL)
 		return -1;
-	fill_info(t, now_ms, info);
+	fill_info(s, t, now_ms, info);
 	return 0;
 }
 
@@ -754,7 +1002,7 @@ sched_foreach(const struct sched *s, uint64_t now_ms, sched_tenant_cb fn,
 
 	for (i = 0; i < NBUCKETS; i++)
 		for (t = s->buckets[i]; t != NULL; t = t->hnext) {
-			fill_info(t, now_ms, &info);
+			fill_info(s, t, now_ms, &info);
 			fn(&info, arg);
 		}
 }

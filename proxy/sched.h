@@ -82,6 +82,58 @@ int		 sched_remove(struct sched *, struct call *);
 /* When sched_next() or sched_expire() may next have work: now_ms, later,
  * or SCHED_NEVER. */
 uint64_t	 sched_next_due(struct sched *, uint64_t now_ms);
+/*
+ * Shared pacing (share.c drives it).  Local (the default): each lane paces
+ * with its own bucket, at its part of the limits when share_n instances
+ * share them (rate, burst and concurrency divided by share_n).  Shared:
+ * a lane sends only on slots granted by Redis: it asks for them through
+ * sched_wants(), one request at a time, and gets them with sched_grant().
+ */
+struct sched_share {
+	int		 shared;	/* slots from Redis, else buckets */
+	unsigned	 share_n;	/* local: instances sharing, >= 1 */
+	int		 floor;		/* shared: next asks restart empty */
+	uint64_t	 horizon_ms;	/* shared: a slot older than this is
+					 * dropped */
+};
+void		 sched_set_share(struct sched *, const struct sched_share *,
+		    uint64_t now_ms);
+
+/* A lane that wants slots: k, up to max_k, for its queued calls. */
+struct sched_want {
+	const char		*tenant;
+	uint64_t		 k;
+	int			 floor;		/* restart the bucket empty */
+	const struct limits	*lim;
+};
+typedef void (*sched_want_cb)(const struct sched_want *, void *arg);
+/* Each lane with queued calls, no slots, no pause and no request out
+ * asks now (fn is called; it counts as asking until its answer). */
+void		 sched_wants(struct sched *, uint64_t now_ms, uint64_t max_k,
+		    sched_want_cb fn, void *arg);
+
+/* What a reservation got: n slots, slot i at max(0, d0_us + i * T_us)
+ * from now; the tenant's epoch and pause as Redis knows them. */
+struct sched_slots {
+	uint64_t	 n;
+	int64_t		 d0_us;
+	uint64_t	 T_us;
+	uint64_t	 epoch;
+	uint64_t	 pause_ms;	/* left of the shared pause, 0: none */
+	uint64_t	 limit_per_min;	/* learned from a 429 body, 0: none */
+	uint64_t	 retry_ms;	/* n == 0: ask again after this */
+};
+void		 sched_grant(struct sched *, const char *tenant,
+		    const struct sched_slots *, uint64_t now_ms);
+/* The reservation failed (Redis did not answer): the lane may ask again
+ * retry_ms from now. */
+void		 sched_ask_failed(struct sched *, const char *tenant,
+		    uint64_t now_ms, uint64_t retry_ms);
+/* Another instance saw a 429: pause_ms from now, epoch (drops slots of
+ * older epochs). */
+void		 sched_shared_pause(struct sched *, const char *tenant,
+		    uint64_t epoch, uint64_t pause_ms, uint64_t now_ms);
+
 /* What sched holds and has done, all tenants together. */
 struct sched_totals {
 	uint64_t	 queued;	/* calls waiting in queues */
@@ -91,6 +143,8 @@ struct sched_totals {
 					 * worth keeping */
 	uint64_t	 steps;		/* loop iterations so far (tests bound
 					 * the work per call with it) */
+	uint64_t	 granted;	/* shared slots granted */
+	uint64_t	 wasted;	/* of them, dropped unused */
 };
 struct sched_totals sched_totals(const struct sched *);
 /* Calls of class k waiting, all tenants. */
@@ -114,6 +168,7 @@ struct sched_tenant_info {
 	uint64_t	 throttled;		/* 429s seen */
 	uint64_t	 last_429_ms;		/* 0: never */
 	uint64_t	 sent;			/* attempts sent */
+	uint64_t	 epoch;			/* shared: newest 429 epoch */
 };
 /* Fill info for tenant name: 0, or -1 if unknown. */
 int		 sched_tenant_info(const struct sched *, const char *name,
