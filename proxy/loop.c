@@ -36,6 +36,7 @@ struct loop {
 	unsigned		 nfds;
 	struct pass		 passes[MAX_PASSES];
 	unsigned		 npasses;
+	unsigned		 pass_next;	/* the pass to run next this turn */
 	struct loop_timer	*timers;	/* by at_ms, soonest first */
 	int			 stop;
 };
@@ -133,6 +134,24 @@ loop_add_pass(struct loop *l, loop_cb fn, loop_timeout_cb timeout,
 }
 
 void
+loop_del_pass(struct loop *l, loop_cb fn, void *arg)
+{
+	unsigned	 i;
+
+	for (i = 0; i < l->npasses; i++)
+		if (l->passes[i].fn == fn && l->passes[i].arg == arg)
+			break;
+	if (i == l->npasses)
+		return;
+	memmove(&l->passes[i], &l->passes[i + 1],
+	    (l->npasses - i - 1) * sizeof(l->passes[0]));
+	l->npasses--;
+	/* removed while turn() runs the passes: keep its place */
+	if (l->pass_next > i)
+		l->pass_next--;
+}
+
+void
 loop_timer_disarm(struct loop *l, struct loop_timer *t)
 {
 	struct loop_timer	**pp;
@@ -199,6 +218,7 @@ turn(struct loop *l)
 {
 	struct loop_pollfd	 pfd[LOOP_MAX_FDS];
 	struct loop_timer	*t;
+	struct pass		 p;
 	unsigned		 i, n = l->nfds;
 
 	for (i = 0; i < n; i++) {
@@ -224,8 +244,11 @@ turn(struct loop *l)
 		loop_timer_disarm(l, t);
 		t->fn(t->arg);
 	}
-	for (i = 0; i < l->npasses; i++)
-		l->passes[i].fn(l->passes[i].arg);
+	/* A pass may add or remove passes: pass_next follows a removal. */
+	for (l->pass_next = 0; l->pass_next < l->npasses;) {
+		p = l->passes[l->pass_next++];
+		p.fn(p.arg);
+	}
 	return 0;
 }
 

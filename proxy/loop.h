@@ -78,6 +78,11 @@ int		 loop_add_wake_fd(struct loop *, int fd);
 /* Run fn on every turn, after those added before (timeout may be NULL). */
 void		 loop_add_pass(struct loop *, loop_cb fn, loop_timeout_cb,
 		    void *arg);
+/* Stop running the pass added with fn and arg (the first such, if added
+ * twice); the others keep their order.  A pass may remove itself or
+ * another while the loop runs the passes: the removed one runs no more,
+ * the rest of the turn's passes still run once each. */
+void		 loop_del_pass(struct loop *, loop_cb fn, void *arg);
 
 /* Run t->fn(t->arg) once the clock reaches at_ms (re-arming moves it). */
 void		 loop_timer_arm(struct loop *, struct loop_timer *,

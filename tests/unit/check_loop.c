@@ -2,8 +2,9 @@
  * check_loop.c - the loop's order of things, with a poll function that
  * reports what the test says instead of sleeping: descriptors before
  * timers before passes, passes in the order added, timers in time order,
- * the sleep no longer than the soonest timer or source allows, and
- * loop_stop() ending loop_run() after the turn it was called in.
+ * the sleep no longer than the soonest timer or source allows,
+ * loop_stop() ending loop_run() after the turn it was called in, and
+ * passes removed while the passes run.
  */
 #include <check.h>
 #include <string.h>
@@ -72,6 +73,38 @@ pass_b(void *arg)
 	note("b ");
 	if (++T.turns == T.stop_after)
 		loop_stop(T.loop);
+}
+
+static void
+pass_c(void *arg)
+{
+	(void)arg;
+	note("c ");
+}
+
+static void
+pass_d(void *arg)
+{
+	(void)arg;
+	note("d ");
+}
+
+/* Removes itself on its first turn. */
+static void
+pass_once(void *arg)
+{
+	note("o ");
+	loop_del_pass(T.loop, pass_once, arg);
+}
+
+/* Removes c (added before it) and d (after it). */
+static void
+pass_remover(void *arg)
+{
+	(void)arg;
+	note("r ");
+	loop_del_pass(T.loop, pass_c, NULL);
+	loop_del_pass(T.loop, pass_d, NULL);
 }
 
 static long
@@ -163,6 +196,30 @@ START_TEST(descriptors_come_and_go)
 }
 END_TEST
 
+START_TEST(a_pass_removed_mid_turn_runs_no_more_and_the_rest_still_run)
+{
+	loop_add_pass(T.loop, pass_once, NULL, NULL);
+	loop_add_pass(T.loop, pass_a, NULL, NULL);
+	loop_add_pass(T.loop, pass_b, NULL, NULL);
+	T.stop_after = 2;
+	ck_assert_int_eq(loop_run(T.loop), 0);
+	ck_assert_str_eq(T.log, "o a b a b ");
+
+	/* one before the remover, one after: b, last, is not skipped */
+	loop_del_pass(T.loop, pass_a, NULL);
+	loop_del_pass(T.loop, pass_b, NULL);
+	loop_del_pass(T.loop, pass_b, NULL);	/* not there: nothing */
+	loop_add_pass(T.loop, pass_c, NULL, NULL);
+	loop_add_pass(T.loop, pass_remover, NULL, NULL);
+	loop_add_pass(T.loop, pass_d, NULL, NULL);
+	loop_add_pass(T.loop, pass_b, NULL, NULL);
+	T.log[0] = '\0';
+	T.turns = 0;
+	ck_assert_int_eq(loop_run(T.loop), 0);
+	ck_assert_str_eq(T.log, "c r b r b ");
+}
+END_TEST
+
 static Suite *
 loop_suite(void)
 {
@@ -174,6 +231,8 @@ loop_suite(void)
 	    a_turn_runs_descriptors_then_timers_then_passes_in_order);
 	tcase_add_test(tc, the_sleep_is_the_soonest_of_timers_and_sources);
 	tcase_add_test(tc, descriptors_come_and_go);
+	tcase_add_test(tc,
+	    a_pass_removed_mid_turn_runs_no_more_and_the_rest_still_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
