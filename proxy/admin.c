@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "mhd.h"
 #include "sched.h"
+#include "share.h"
 #include "xmalloc.h"
 
 /*
@@ -170,6 +171,8 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 		buf_printf(b, "%llu", (unsigned long long)i->budget);
 	else
 		buf_append(b, "null", 4);
+	buf_printf(b, ",\"shared_epoch\":%llu",
+	    (unsigned long long)i->epoch);
 	buf_printf(b, ",\"paused\":%s,\"paused_ms\":%llu,\"paused_until\":",
 	    i->paused_until_ms != 0 ? "true" : "false",
 	    (unsigned long long)(i->paused_until_ms != 0 ?
@@ -189,6 +192,37 @@ status_tenant(const struct sched_tenant_info *i, void *arg)
 	    (unsigned long long)i->throttled,
 	    (unsigned long long)t.absorbed_429,
 	    (unsigned long long)t.retries, (unsigned long long)t.errors);
+}
+
+/* /status's "redis": null without it, else this instance's side. */
+static void
+render_redis(const struct admin_view *v, struct buf *b)
+{
+	struct share_info	 si;
+
+	if (v->share == NULL) {
+		buf_append(b, "null", 4);
+		return;
+	}
+	share_info(v->share, &si);
+	buf_append(b, "{\"addr\":", 8);
+	jstr(b, si.addr);
+	buf_printf(b, ",\"mode\":\"%s\",\"why\":", si.shared ? "shared" :
+	    "local");
+	if (si.shared)
+		buf_append(b, "null", 4);
+	else
+		jstr(b, si.why);
+	buf_printf(b, ",\"instances\":%llu,\"local_s\":%.3f,\"ops\":%llu,"
+	    "\"errors\":%llu,\"timeouts\":%llu,\"reconnects\":%llu,"
+	    "\"slots_granted\":%llu,\"slots_wasted\":%llu,"
+	    "\"limit_mismatches\":%llu,\"rtt_avg_ms\":%.3f}",
+	    (unsigned long long)si.instances, (double)si.local_ms / 1000.0,
+	    (unsigned long long)si.ops, (unsigned long long)si.errors,
+	    (unsigned long long)si.timeouts, (unsigned long long)si.reconnects,
+	    (unsigned long long)si.granted, (unsigned long long)si.wasted,
+	    (unsigned long long)si.mismatches, si.rtt_count > 0 ?
+	    (double)si.rtt_sum_ms / (double)si.rtt_count : 0.0);
 }
 
 static void
@@ -215,7 +249,9 @@ render_status(const struct admin_view *v, struct buf *b)
 	    (unsigned long long)sched_queued_class(v->sched, PRIO_LOW),
 	    (unsigned long long)sched_totals(v->sched).inflight);
 	sched_foreach(v->sched, v->clock->mono_ms, status_tenant, &sc);
-	buf_append(b, "}}\n", 3);
+	buf_append(b, "},\"redis\":", 10);
+	render_redis(v, b);
+	buf_append(b, "}\n", 2);
 }
 
 /* The usual process gauges, from /proc/self, and the view's own. */
@@ -257,6 +293,20 @@ read_process(const struct admin_view *v, struct metrics_process *out)
 	out->pending = v->pending;
 	out->body_bytes = v->body_bytes;
 	out->draining = v->draining != 0;
+	if (v->share != NULL) {
+		struct share_info	 si;
+
+		share_info(v->share, &si);
+		out->redis = 1;
+		out->redis_shared = (uint64_t)si.shared;
+		out->redis_instances = si.instances;
+		out->redis_ops = si.ops;
+		out->redis_errors = si.errors;
+		out->redis_timeouts = si.timeouts;
+		out->redis_local_s = (double)si.local_ms / 1000.0;
+		out->redis_granted = si.granted;
+		out->redis_wasted = si.wasted;
+	}
 }
 
 static enum MHD_Result

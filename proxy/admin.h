@@ -14,12 +14,14 @@
 struct metrics;
 struct loop_time;
 struct sched;
+struct share;
 
 /* What admin shows that it does not own; main keeps it current. */
 struct admin_view {
 	const struct config	*cfg;
 	const struct metrics	*metrics;
 	const struct sched	*sched;
+	const struct share	*share;		/* NULL without redis */
 	const char		*listen_addr;	/* the proxy's bound address */
 	const struct loop_time	*clock;		/* the loop's */
 	uint64_t		 started_ms;

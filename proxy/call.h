@@ -105,6 +105,8 @@ struct call {
 	/* owner links */
 	void			*front;		/* front's per-request state */
 	void			*xfer;		/* upstream's transfer, while sent */
+	void			*lookup;	/* proxy's, while its token is
+						 * looked up in Redis */
 	struct call		*next;		/* sched's queue links */
 	struct call		*prev;
 	int			 in_queue;	/* sched: in a lane's queue */

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "config_parse.h"
+#include "redis.h"
 #include "tenant.h"
 #include "hdr.h"
 #include "xmalloc.h"
@@ -92,6 +93,45 @@ static const char *const log_formats[] = {	/* enum log_format */
 static const char *const reqid_retries[] = {	/* enum reqid_retry */
 	"keep", "renew", NULL
 };
+
+/* redis = redis://[[user]:password@]host[:port][/db] | unix:/path; ""
+ * turns it off.  The value is never echoed: it may hold a password. */
+static int
+norm_redis(const char *v, char **out, char *why, size_t whylen)
+{
+	struct redis_addr	 a;
+
+	if (*v == '\0') {
+		*out = NULL;
+		return 0;
+	}
+	if (redis_addr_parse(v, &a, why, whylen) == -1)
+		return -1;
+	redis_addr_free(&a);
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* redis_prefix: 1 to 64 printable characters, no spaces or braces (a
+ * brace would end a key's Cluster hash tag). */
+static int
+norm_redis_prefix(const char *v, char **out, char *why, size_t whylen)
+{
+	const char	*p;
+
+	if (*v == '\0' || strlen(v) > 64) {
+		cfgp_seterr(why, whylen, "expected 1 to 64 characters");
+		return -1;
+	}
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '{' || *p == '}') {
+			cfgp_seterr(why, whylen, "no spaces, braces or "
+			    "control characters");
+			return -1;
+		}
+	*out = xstrdup(v);
+	return 0;
+}
 
 #define CFG(f)	offsetof(struct config, f)
 #define LIM(f)	offsetof(struct limits, f)
@@ -177,6 +217,12 @@ static const struct key keys[] = {
 	    .max = CFGP_HOUR, .def = "10s", .off = CFG(drain_timeout_ms) },
 	{ .name = "metrics_tenants", .type = K_COUNT, .min = 1, .max = 10000,
 	    .def = "20", .off = CFG(metrics_tenants) },
+	{ .name = "redis", .type = K_STRING, .off = CFG(redis),
+	    .norm = norm_redis },
+	{ .name = "redis_timeout", .type = K_DURATION, .min = 1,
+	    .max = 10 * CFGP_SEC, .def = "50ms", .off = CFG(redis_timeout_ms) },
+	{ .name = "redis_prefix", .type = K_STRING, .def = "weir:",
+	    .off = CFG(redis_prefix), .norm = norm_redis_prefix },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -427,6 +473,10 @@ config_free(struct config *cfg)
 	hdrs_free(&cfg->add_headers);
 	free(cfg->ca_file);
 	free(cfg->tenant_header);
+	if (cfg->redis != NULL)
+		explicit_bzero(cfg->redis, strlen(cfg->redis));
+	free(cfg->redis);
+	free(cfg->redis_prefix);
 	prio_rules_free(&cfg->prio);
 	for (tc = cfg->tenants; tc != NULL; tc = next) {
 		next = tc->next;

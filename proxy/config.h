@@ -121,6 +121,11 @@ struct config {
 	uint64_t		 max_pause_ms;	/* 1h: longest 429 pause */
 	uint64_t		 max_retries;	/* 5 */
 	enum reqid_retry	 request_id_on_retry;	/* keep */
+
+	/* sharing budgets with other instances */
+	char			*redis;		/* URL, NULL: off */
+	uint64_t		 redis_timeout_ms;	/* 50ms */
+	char			*redis_prefix;	/* "weir:" */
 };
 
 /*

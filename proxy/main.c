@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "proxy.h"
 #include "sched.h"
+#include "share.h"
 #include "tenant.h"
 #include "upstream.h"
 
@@ -39,6 +40,7 @@ struct weir {
 	struct proxy		*proxy;
 	struct front		*front;
 	struct sched		*sched;
+	struct share		*share;		/* NULL without redis */
 	struct upstream		*up;
 	struct token_map	*tenants;
 	struct metrics		*metrics;
@@ -218,6 +220,13 @@ log_limits(const struct config *cfg)
 	    "no [tenant] sections");
 }
 
+/* Are two optional strings equal? */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /*
  * SIGHUP: read the configuration again, from the same flags, environment
  * and file.  Limits, headers and tenant sections apply from the next
@@ -246,11 +255,17 @@ reload(struct weir *w)
 	    cfg->admin_listen_len) != 0))
 		log_warnx("reload: listen and admin_listen changes take a "
 		    "restart; the other settings apply now");
+	if (!same_str(cfg->redis, old->redis) ||
+	    !same_str(cfg->redis_prefix, old->redis_prefix) ||
+	    cfg->redis_timeout_ms != old->redis_timeout_ms)
+		log_warnx("reload: redis, redis_prefix and redis_timeout "
+		    "changes take a restart");
 	w->cfg = cfg;
 	log_init(cfg->log_level, cfg->log_format);
 	front_set_config(w->front, cfg);
 	proxy_set_config(w->proxy, cfg);
 	sched_set_config(w->sched, cfg, loop_time(w->loop)->mono_ms);
+	share_set_config(w->share, cfg);
 	upstream_set_config(w->up, cfg);
 	w->view.cfg = cfg;
 	config_free(old);
@@ -286,6 +301,7 @@ begin_stop(struct weir *w)
 	uint64_t	 now = loop_time(w->loop)->mono_ms;
 
 	w->stopping = 1;
+	share_leave(w->share);
 	front_quiesce(w->front);
 	w->view.draining = 1;
 	log_startup("stopping: draining %llu calls for at most %llu ms",
@@ -366,6 +382,10 @@ wire_loop(struct weir *w)
 	loop_add_pass(w->loop, control, NULL, w);
 	loop_add_pass(w->loop, front_run, front_timeout, w->front);
 	loop_add_pass(w->loop, upstream_perform, NULL, w->up);
+	/* Redis: reservations asked for, and written, before dispatch. */
+	w->share = share_new(w->loop, w->cfg, w->sched, w->metrics);
+	proxy_set_share(w->proxy, w->share);
+	w->view.share = w->share;
 	loop_add_pass(w->loop, proxy_dispatch, proxy_timeout, w->proxy);
 	loop_add_pass(w->loop, front_run, NULL, w->front);
 	if (w->admin != NULL) {
@@ -442,6 +462,7 @@ start(struct weir *w)
 static void
 teardown(struct weir *w)
 {
+	share_free(w->share);
 	admin_free(w->admin);
 	front_free(w->front);
 	upstream_free(w->up);

@@ -50,6 +50,7 @@ struct metrics {
 	struct metrics_hist queue_wait;
 	struct metrics_hist queue_wait_cls[PRIO_N];
 	struct metrics_hist upstream;
+	struct metrics_hist redis_rtt;
 };
 
 static const char *const reasons[3] = { "429", "5xx", "network" };
@@ -192,6 +193,12 @@ metrics_queue_wait(struct metrics *m, enum prio_class cls, uint64_t ms)
 	observe(&m->queue_wait, (double)ms / 1000.0);
 	if ((unsigned)cls < PRIO_N)
 		observe(&m->queue_wait_cls[cls], (double)ms / 1000.0);
+}
+
+void
+metrics_redis_rtt(struct metrics *m, uint64_t ms)
+{
+	observe(&m->redis_rtt, (double)ms / 1000.0);
 }
 
 void
@@ -458,6 +465,31 @@ rd_proc_d(const struct metrics_at *at, struct metrics_value *v)
 	return 0;
 }
 
+/* The Redis rows exist only with redis set. */
+static int
+rd_redis_u(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (!at->src->proc->redis)
+		return -1;
+	return rd_proc_u(at, v);
+}
+
+static int
+rd_redis_d(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (!at->src->proc->redis)
+		return -1;
+	return rd_proc_d(at, v);
+}
+
+static int
+rd_redis_hist(const struct metrics_at *at, struct metrics_value *v)
+{
+	if (!at->src->proc->redis)
+		return -1;
+	return rd_hist(at, v);
+}
+
 #define INFO(f)	offsetof(struct sched_tenant_info, f)
 #define PROC(f)	offsetof(struct metrics_process, f)
 
@@ -532,6 +564,35 @@ const struct metrics_row metrics_rows[] = {
 	{ "weir_draining", METRICS_GAUGE, METRICS_L_NONE,
 	    "1 while weir drains before stopping.",
 	    METRICS_INT, rd_proc_u, PROC(draining) },
+	{ "weir_redis_shared", METRICS_GAUGE, METRICS_L_NONE,
+	    "1 while budgets are shared through Redis, 0 while paced locally.",
+	    METRICS_INT, rd_redis_u, PROC(redis_shared) },
+	{ "weir_redis_instances", METRICS_GAUGE, METRICS_L_NONE,
+	    "Live weir instances last seen in Redis.",
+	    METRICS_INT, rd_redis_u, PROC(redis_instances) },
+	{ "weir_redis_duration_seconds", METRICS_HISTOGRAM, METRICS_L_NONE,
+	    "Round trips to Redis.",
+	    METRICS_INT, rd_redis_hist, offsetof(struct metrics, redis_rtt) },
+	{ "weir_redis_operations_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Operations sent to Redis.",
+	    METRICS_INT, rd_redis_u, PROC(redis_ops) },
+	{ "weir_redis_errors_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Redis operations answered with an error.",
+	    METRICS_INT, rd_redis_u, PROC(redis_errors) },
+	{ "weir_redis_timeouts_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Redis operations not answered within redis_timeout, or lost "
+	    "with the connection.",
+	    METRICS_INT, rd_redis_u, PROC(redis_timeouts) },
+	{ "weir_redis_local_seconds_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Time spent pacing locally because Redis was slow or gone.",
+	    METRICS_FIXED3, rd_redis_d, PROC(redis_local_s) },
+	{ "weir_redis_slots_granted_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Send slots reserved in Redis.",
+	    METRICS_INT, rd_redis_u, PROC(redis_granted) },
+	{ "weir_redis_slots_wasted_total", METRICS_COUNTER, METRICS_L_NONE,
+	    "Reserved slots dropped unused (a 429 elsewhere, stale, or no "
+	    "call left to send).",
+	    METRICS_INT, rd_redis_u, PROC(redis_wasted) },
 };
 const size_t metrics_nrows = sizeof(metrics_rows) / sizeof(metrics_rows[0]);
 

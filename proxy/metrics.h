@@ -37,6 +37,9 @@ void	metrics_queue_wait(struct metrics *, enum prio_class cls,
 	    uint64_t ms);
 
 /* Totals of one tenant, for /status. */
+/* A Redis round trip took ms. */
+void	metrics_redis_rtt(struct metrics *, uint64_t ms);
+
 struct metrics_totals {
 	uint64_t	 requests;	/* answered to clients */
 	uint64_t	 upstream;	/* attempts */
@@ -86,6 +89,16 @@ struct metrics_process {
 	uint64_t	 pending;	/* calls accepted, not yet answered */
 	uint64_t	 body_bytes;	/* request bodies held */
 	uint64_t	 draining;	/* 1 while draining */
+	/* with redis set (share_info): */
+	uint64_t	 redis;		/* 1: redis is configured */
+	uint64_t	 redis_shared;	/* 1: shared mode, 0: local */
+	uint64_t	 redis_instances;	/* live instances seen */
+	uint64_t	 redis_ops;
+	uint64_t	 redis_errors;	/* error replies */
+	uint64_t	 redis_timeouts;	/* no answer in time, or lost */
+	double		 redis_local_s;	/* time in local mode */
+	uint64_t	 redis_granted;	/* slots reserved */
+	uint64_t	 redis_wasted;	/* of them, dropped unused */
 };
 
 /* What /metrics is rendered from; label_tenants is how many tenants get a

@@ -21,6 +21,7 @@
 #include "proxy.h"
 #include "route.h"
 #include "sched.h"
+#include "share.h"
 #include "tenant.h"
 #include "upstream.h"
 #include "xmalloc.h"
@@ -33,8 +34,26 @@ struct proxy {
 	struct metrics		*metrics;
 	struct front		*front;
 	struct upstream		*up;
+	struct share		*share;		/* NULL: nothing shared */
+	struct lookup		*lookups;	/* calls whose token Redis is
+						 * asked about */
 	int			 shut;		/* the drain is over */
 };
+
+/*
+ * A call waiting for Redis to say which client its token was issued to
+ * (issued through another weir).  c is NULL once the call is gone.
+ */
+struct lookup {
+	struct proxy		*p;
+	struct call		*c;
+	unsigned char		 digest[TENANT_DIGEST_LEN];
+	struct lookup		*next, *prev;
+};
+
+/* How long what Redis said of a token is kept here: known, unknown. */
+#define TOKEN_KNOWN_MS		(10 * 60 * 1000)
+#define TOKEN_UNKNOWN_MS	(10 * 1000)
 
 struct proxy *
 proxy_new(const struct config *cfg, const struct loop_time *now,
@@ -61,6 +80,12 @@ proxy_set_ends(struct proxy *p, struct front *front, struct upstream *up)
 {
 	p->front = front;
 	p->up = up;
+}
+
+void
+proxy_set_share(struct proxy *p, struct share *share)
+{
+	p->share = share;
 }
 
 void
@@ -101,6 +126,94 @@ classify(const struct config *cfg, struct call *c)
 	return WERR_NONE;
 }
 
+/* The call's tenant is known: its class, then its queue. */
+static enum weir_err
+admit(struct proxy *p, struct call *c)
+{
+	enum weir_err	 e;
+
+	if ((e = classify(p->cfg, c)) != WERR_NONE)
+		return e;
+	if ((e = sched_submit(p->sched, c, p->now->mono_ms)) != WERR_NONE)
+		c->retry_after_s = 1;
+	return e;
+}
+
+static void
+lookup_unlink(struct lookup *lk)
+{
+	struct proxy	*p = lk->p;
+
+	if (lk->prev != NULL)
+		lk->prev->next = lk->next;
+	else
+		p->lookups = lk->next;
+	if (lk->next != NULL)
+		lk->next->prev = lk->prev;
+}
+
+/* share_token_cb: Redis said which client the token is, or nothing. */
+static void
+looked_up(const char *client, void *arg)
+{
+	struct lookup	*lk = arg;
+	struct proxy	*p = lk->p;
+	struct call	*c = lk->c;
+	uint64_t	 now = p->now->mono_ms;
+	enum weir_err	 e;
+
+	lookup_unlink(lk);
+	if (c != NULL) {
+		c->lookup = NULL;
+		if (client != NULL) {
+			free(c->tenant);
+			c->tenant = xstrdup(client);
+		}
+		token_map_put(p->tenants, lk->digest, c->tenant, now +
+		    (client != NULL ? TOKEN_KNOWN_MS : TOKEN_UNKNOWN_MS), now);
+	}
+	explicit_bzero(lk->digest, sizeof(lk->digest));
+	free(lk);
+	if (c == NULL)
+		return;
+	if (p->shut)
+		e = WERR_SHUTTING_DOWN;
+	else
+		e = admit(p, c);
+	if (e != WERR_NONE) {
+		call_set_error(c, e, NULL);
+		front_answer(p->front, c);
+	}
+}
+
+/*
+ * A bearer token this weir has not seen issued: another weir may have.
+ * 1 when Redis was asked (the call waits for looked_up), else 0.
+ */
+static int
+look_up(struct proxy *p, struct call *c)
+{
+	struct lookup	*lk;
+
+	if (p->share == NULL || strncmp(c->tenant, "tok:", 4) != 0)
+		return 0;
+	lk = xcalloc(1, sizeof(*lk));
+	if (tenant_bearer_digest(c, lk->digest) == -1 ||
+	    share_token_lookup(p->share, lk->digest, looked_up, lk) == -1) {
+		explicit_bzero(lk->digest, sizeof(lk->digest));
+		free(lk);
+		return 0;
+	}
+	lk->p = p;
+	lk->c = c;
+	c->lookup = lk;
+	lk->next = p->lookups;
+	if (lk->next != NULL)
+		lk->next->prev = lk;
+	p->lookups = lk;
+	return 1;
+}
+
 enum weir_err
 proxy_arrive(struct call *c, void *arg)
 {
@@ -116,11 +229,9 @@ proxy_arrive(struct call *c, void *arg)
 	    p->cfg->max_wait_ms, p->cfg->max_wait_cap_ms, &wait_ms) == -1)
 		return WERR_BAD_MAX_WAIT;
 	c->deadline_ms = c->arrival_ms + wait_ms;
-	if ((e = classify(p->cfg, c)) != WERR_NONE)
-		return e;
-	if ((e = sched_submit(p->sched, c, p->now->mono_ms)) != WERR_NONE)
-		c->retry_after_s = 1;
-	return e;
+	if (look_up(p, c))
+		return WERR_NONE;
+	return admit(p, c);
 }
 
 /* Do what policy decided: pause, then retry or answer. */
@@ -132,6 +243,8 @@ apply(struct proxy *p, struct call *c, const struct policy_decision *d)
 	if (d->pause_tenant) {
 		c->throttled++;
 		sched_throttle(p->sched, c, now, d->wait_hint_ms,
+		    d->limit_per_min);
+		share_throttled(p->share, c->tenant, d->wait_hint_ms,
 		    d->limit_per_min);
 		log_info("%s: tenant %s throttled (429), paused %llu ms%s",
 		    c->reqid, c->tenant, (unsigned long long)d->wait_hint_ms,
@@ -165,8 +278,14 @@ decide(struct proxy *p, struct call *c)
 {
 	struct policy_decision	 d;
 
-	if (c->up == UP_LOGIN)
-		tenant_learn(p->tenants, c, p->now->mono_ms);
+	unsigned char		 digest[TENANT_DIGEST_LEN];
+	uint64_t		 ttl_ms;
+
+	if (c->up == UP_LOGIN && tenant_learn(p->tenants, c, p->now->mono_ms,
+	    digest, &ttl_ms) == 0) {
+		share_token_learn(p->share, digest, c->tenant, ttl_ms);
+		explicit_bzero(digest, sizeof(digest));
+	}
 	policy_classify(p->cfg, c, p->now->mono_ms, p->now->wall_ms, &d);
 	apply(p, c, &d);
 }
@@ -206,6 +325,9 @@ proxy_abandon(struct call *c, void *arg)
 		upstream_cancel(p->up, c);
 		c->xfer_error = XFER_OTHER;	/* not an answer: learn nothing */
 		sched_done(p->sched, c, p->now->mono_ms);
+	} else if (c->lookup != NULL) {
+		((struct lookup *)c->lookup)->c = NULL;
+		c->lookup = NULL;
 	} else
 		sched_remove(p->sched, c);
 }
@@ -261,7 +383,16 @@ proxy_shutdown(struct proxy *p)
 	struct call	*c;
 	uint64_t	 now = p->now->mono_ms;
 
+	struct lookup	*lk;
+
 	p->shut = 1;
+	for (lk = p->lookups; lk != NULL; lk = lk->next)
+		if ((c = lk->c) != NULL) {
+			lk->c = NULL;
+			c->lookup = NULL;
+			call_set_error(c, WERR_SHUTTING_DOWN, NULL);
+			front_answer(p->front, c);
+		}
 	while ((c = sched_drain(p->sched)) != NULL) {
 		c->queued_ms += now - c->enqueued_ms;
 		call_set_error(c, WERR_SHUTTING_DOWN, NULL);

@@ -5,7 +5,8 @@
  *
  * front hands over a call whose request is whole and checked
  * (proxy_arrive); proxy routes it, names its tenant, gives it its
- * deadline and queues it in sched.  Each loop pass proxy_dispatch()
+ * deadline and queues it in sched (first asking Redis about a token
+ * another weir may have seen issued).  Each loop pass proxy_dispatch()
  * answers the calls that can no longer make their deadline and starts the
  * ones sched says are due.  When an attempt ends (proxy_attempt_done,
  * upstream's callback) policy decides and proxy applies the decision:
@@ -25,6 +26,7 @@ struct front;
 struct loop_time;
 struct metrics;
 struct sched;
+struct share;
 struct token_map;
 struct upstream;
 
@@ -38,10 +40,15 @@ void		 proxy_free(struct proxy *);
 void		 proxy_set_ends(struct proxy *, struct front *,
 		    struct upstream *);
 void		 proxy_set_config(struct proxy *, const struct config *);
+/* Budgets shared through Redis (share.c): 429s pause the tenant
+ * everywhere, tokens issued elsewhere are looked up.  NULL: none. */
+void		 proxy_set_share(struct proxy *, struct share *);
 
 /*
  * A request arrived whole (front_hooks.arrive): route it, name its tenant,
- * set its deadline and queue it.  WERR_NONE: sched has it.  Otherwise
+ * set its deadline and queue it.  WERR_NONE: sched has it, or its token
+ * is being looked up in Redis (then it is queued or answered when Redis
+ * answers, within redis_timeout).  Otherwise
  * front keeps it and answers with the error (and call->retry_after_s).
  */
 enum weir_err	 proxy_arrive(struct call *, void *proxy);

@@ -236,25 +236,58 @@ tenant_identify(const struct config *cfg, const struct token_map *m,
 }
 
 void
-tenant_learn(struct token_map *m, const struct call *c, uint64_t now_ms)
+token_map_put(struct token_map *m, const unsigned char *d,
+    const char *client, uint64_t expires_ms, uint64_t now_ms)
+{
+	struct token_entry	*e, *victim = NULL;
+	unsigned		 i, s = slot_of(m, d);
+
+	for (i = 0; i < PROBE; i++) {
+		e = &m->v[(s + i) & (m->size - 1)];
+		if (!e->used || memcmp(e->digest, d, sizeof(e->digest)) == 0) {
+			victim = e;
+			break;
+		}
+		if (victim == NULL || e->added_ms < victim->added_ms)
+			victim = e;	/* the oldest goes */
+	}
+	memcpy(victim->digest, d, sizeof(victim->digest));
+	snprintf(victim->client, sizeof(victim->client), "%s", client);
+	victim->added_ms = now_ms;
+	victim->expires_ms = expires_ms;
+	victim->used = 1;
+}
+
+int
+tenant_bearer_digest(const struct call *c, unsigned char *d)
+{
+	const char	*tok = bearer(hdrs_get(&c->in_hdrs, "Authorization"));
+
+	if (tok == NULL)
+		return -1;
+	SHA256((const unsigned char *)tok, strlen(tok), d);
+	return 0;
+}
+
+int
+tenant_learn(struct token_map *m, const struct call *c, uint64_t now_ms,
+    unsigned char *digest, uint64_t *ttl_ms)
 {
 	struct json		*j;
 	char			 token[8192];
 	long long		 expires = 0;
 	unsigned char		 d[SHA256_DIGEST_LENGTH];
-	struct token_entry	*e, *victim = NULL;
-	unsigned		 i, s;
 
 	if (!is_token_request(c) || c->status != 200 || c->tenant == NULL ||
 	    strcmp(c->tenant, "anonymous") == 0 ||
 	    strncmp(c->tenant, "tok:", 4) == 0)
-		return;
+		return -1;
 	if ((j = json_parse(c->resp_body.p, c->resp_body.len, 256)) == NULL)
-		return;
+		return -1;
 	if (json_string(j, json_get(j, 0, "access_token"), token,
 	    sizeof(token)) == -1) {
 		json_free(j);
-		return;
+		return -1;
 	}
 	if (json_int(j, json_get(j, 0, "expires_in"), &expires) == -1 ||
 	    expires <= 0 || expires > 10 * 365 * 86400LL)
@@ -262,21 +295,12 @@ tenant_learn(struct token_map *m, const struct call *c, uint64_t now_ms)
 	json_free(j);
 	SHA256((const unsigned char *)token, strlen(token), d);
 	explicit_bzero(token, sizeof(token));
-
-	s = slot_of(m, d);
-	for (i = 0; i < PROBE; i++) {
-		e = &m->v[(s + i) & (m->size - 1)];
-		if (!e->used || memcmp(e->digest, d, sizeof(d)) == 0) {
-			victim = e;
-			break;
-		}
-		if (victim == NULL || e->added_ms < victim->added_ms)
-			victim = e;	/* the oldest goes */
-	}
-	memcpy(victim->digest, d, sizeof(d));
-	snprintf(victim->client, sizeof(victim->client), "%s", c->tenant);
-	victim->added_ms = now_ms;
-	victim->expires_ms = now_ms + (uint64_t)expires * 1000;
-	victim->used = 1;
+	token_map_put(m, d, c->tenant, now_ms + (uint64_t)expires * 1000,
+	    now_ms);
+	if (digest != NULL)
+		memcpy(digest, d, sizeof(d));
+	if (ttl_ms != NULL)
+		*ttl_ms = (uint64_t)expires * 1000;
 	explicit_bzero(d, sizeof(d));
+	return 0;
 }

@@ -33,9 +33,21 @@ void			 token_map_free(struct token_map *);
 enum weir_err tenant_identify(const struct config *,
 	    const struct token_map *, struct call *, uint64_t now_ms);
 
-/* After a token request's answer: remember the issued token's client. */
-void	tenant_learn(struct token_map *, const struct call *,
-	    uint64_t now_ms);
+/*
+ * After a token request's answer: remember the issued token's client.
+ * 0 when it was one, with the token's SHA-256 in digest and its lifetime
+ * in ttl_ms (either may be NULL); else -1.
+ */
+int	tenant_learn(struct token_map *, const struct call *,
+	    uint64_t now_ms, unsigned char *digest, uint64_t *ttl_ms);
+
+/* The SHA-256 of the call's bearer token into d (32 bytes): 0, or -1 if
+ * it has none. */
+int	tenant_bearer_digest(const struct call *, unsigned char *d);
+/* Map the token of digest d to client until expires_ms. */
+void	token_map_put(struct token_map *, const unsigned char *d,
+	    const char *client, uint64_t expires_ms, uint64_t now_ms);
+#define TENANT_DIGEST_LEN	32
 
 /* Is s acceptable as a tenant name? */
 int	tenant_name_valid(const char *s, size_t len);

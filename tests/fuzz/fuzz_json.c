@@ -157,7 +157,7 @@ tokens(const uint8_t *data, size_t size)
 	m = token_map_new(64);
 	login = token_call();
 	buf_append(&login->resp_body, data, size);
-	tenant_learn(m, login, NOW_MS);
+	tenant_learn(m, login, NOW_MS, NULL, NULL);
 	call_free(login);
 
 	/* The token it should have learned, if the answer had one. */

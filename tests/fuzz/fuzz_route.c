@@ -237,7 +237,7 @@ token_map(void)
 	login->status = 200;
 	login->tenant = xstrdup("fuzz-client");
 	buf_append(&login->resp_body, answer, sizeof(answer) - 1);
-	tenant_learn(m, login, 0);
+	tenant_learn(m, login, 0, NULL, NULL);
 	call_free(login);
 	return m;
 }
@@ -259,7 +259,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c->path != NULL) {
 		c->status = 200;
 		buf_append(&c->resp_body, c->body.p, c->body.len);
-		tenant_learn(m, c, NOW_MS);
+		tenant_learn(m, c, NOW_MS, NULL, NULL);
 	}
 	call_free(c);
 	token_map_free(m);

@@ -23,8 +23,11 @@ static struct config		*cfg;
 static struct sched		*sched;
 static struct metrics		*m;
 static struct call		*out;	/* tenant a's call, under way */
-static struct metrics_process	 proc = { 1.256, 123456, 9, 1700000000.5,
-	3, 4096, 1 };
+static struct metrics_process	 proc = { .cpu_seconds = 1.256,
+	.resident_bytes = 123456, .open_fds = 9, .start_time_s = 1700000000.5,
+	.pending = 3, .body_bytes = 4096, .draining = 1, .redis = 1,
+	.redis_shared = 1, .redis_instances = 3, .redis_ops = 40,
+	.redis_local_s = 1.5, .redis_granted = 30, .redis_wasted = 2 };
 
 /* A call of tenant answered with status after one attempt of ms. */
 static void
@@ -36,6 +39,7 @@ answered(const char *tenant, int status, uint64_t ms)
 	c->status = status;
 	metrics_attempt(m, c, ms);
 	metrics_queue_wait(m, PRIO_NORMAL, ms / 2);
+	metrics_redis_rtt(m, ms / 100);
 	metrics_answered(m, c, status);
 	call_free(c);
 }
@@ -225,6 +229,27 @@ START_TEST(every_row_appears_once_with_its_help_and_type)
 }
 END_TEST
 
+START_TEST(without_redis_its_rows_have_no_samples)
+{
+	char	*text;
+
+	proc.redis = 0;
+	text = render(metrics_rows, metrics_nrows, 2);
+	proc.redis = 1;
+	check_rows_rendered(metrics_rows, metrics_nrows, text);
+	ck_assert_int_eq(nlines(text, "weir_redis_shared 1"), 0);
+	ck_assert_int_eq(nprefixed(text, "weir_redis_duration_seconds_count"),
+	    0);
+	free(text);
+	text = render(metrics_rows, metrics_nrows, 2);
+	ck_assert_int_eq(nlines(text, "weir_redis_shared 1"), 1);
+	ck_assert_int_eq(nlines(text, "weir_redis_instances 3"), 1);
+	ck_assert_int_eq(nlines(text, "weir_redis_local_seconds_total 1.500"),
+	    1);
+	free(text);
+}
+END_TEST
+
 START_TEST(with_no_tenants_every_row_still_has_help_and_type)
 {
 	struct metrics	*empty = metrics_new(4), *full = m;
@@ -322,7 +347,7 @@ START_TEST(histograms_have_cumulative_buckets_a_sum_and_a_count)
 		    *lab ? "}" : "");
 		ck_assert_int_eq(nprefixed(text, prefix), 1);
 	}
-	ck_assert_int_eq(nh, 3);
+	ck_assert_int_eq(nh, 4);	/* queue wait, by class, upstream, redis */
 	ck_assert_int_eq(nlines(text,
 	    "weir_upstream_duration_seconds_sum 70.352000"), 1);
 	ck_assert_int_eq(nlines(text,
@@ -501,6 +526,7 @@ metrics_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, every_row_appears_once_with_its_help_and_type);
 	tcase_add_test(tc, with_no_tenants_every_row_still_has_help_and_type);
+	tcase_add_test(tc, without_redis_its_rows_have_no_samples);
 	tcase_add_test(tc,
 	    row_names_are_prometheus_names_and_counters_end_in_total);
 	tcase_add_test(tc,

@@ -125,7 +125,7 @@ START_TEST(issued_tokens_map_to_their_client)
 	ck_assert_str_eq(tenant_of(login, 0), "my-client");
 	login->status = 200;
 	buf_append(&login->resp_body, answer, strlen(answer));
-	tenant_learn(map, login, 1000);
+	tenant_learn(map, login, 1000, NULL, NULL);
 	call_free(login);
 
 	c = req("GET", "/api/v2/flows", "Bearer issued-T1");
@@ -145,7 +145,7 @@ START_TEST(failed_logins_teach_nothing)
 	tenant_of(login, 0);
 	login->status = 401;
 	buf_append(&login->resp_body, answer, strlen(answer));
-	tenant_learn(map, login, 0);
+	tenant_learn(map, login, 0, NULL, NULL);
 	call_free(login);
 	c = req("GET", "/api/v2/flows", "Bearer issued-T2");
 	ck_assert_int_eq(strncmp(tenant_of(c, 1), "tok:", 4), 0);
@@ -168,7 +168,7 @@ START_TEST(map_is_bounded)
 		login->status = 200;
 		snprintf(body, sizeof(body), "{\"access_token\":\"t%d\"}", i);
 		buf_append(&login->resp_body, body, strlen(body));
-		tenant_learn(map, login, (uint64_t)i);
+		tenant_learn(map, login, (uint64_t)i, NULL, NULL);
 		call_free(login);
 	}
 	snprintf(auth, sizeof(auth), "Bearer t%d", 4999);
