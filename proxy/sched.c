@@ -199,6 +199,7 @@ evict_idle(struct sched *s, uint64_t now_ms)
 		any = full;
 	if (any == NULL)
 		return -1;
+	s->wasted += any->g_left;	/* slots held go with it */
 	lane_forget(s, any);
 	return 0;
 }
@@ -533,8 +534,8 @@ rate_due(const struct sched *s, const struct lane *t, uint64_t k,
 
 	if (!s->share.shared)
 		return bucket_due(&t->bucket, k, now_ms);
-	if (k <= t->g_left)
-		return slot_ms(t, k - 1);
+	if (k <= t->g_left)	/* a slot that is past goes now at best */
+		return max_u64(slot_ms(t, k - 1), now_ms);
 	from = t->g_left > 0 ? slot_ms(t, t->g_left - 1) : now_ms;
 	from = max_u64(from, now_ms);
 	beyond = k - t->g_left;

@@ -406,6 +406,73 @@ START_TEST(shared_expiry_counts_held_slots_and_hopes_for_the_rest)
 }
 END_TEST
 
+/*
+ * A call held back by the in-flight cap on a slot that is past still
+ * expires once its deadline has gone: the slot's time is no promise that
+ * it can go then (found by check_sched_sim, seed 5: it was held as long
+ * as its slot was, hours when no sched_wants dropped it).
+ */
+START_TEST(a_call_capped_on_a_past_slot_still_expires)
+{
+	struct config	*cfg = cfg_of("rate = 10/s\nburst = 10\n"
+			    "concurrency = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct wants	 ws;
+	struct call	*a = mk("a", 300), *b = mk("a", 300), *x;
+
+	share(s, 1, 1, 0, 0);
+	submit(s, a, 0);
+	submit(s, b, 0);
+	ck_assert_int_eq(asks(s, 0, &ws), 1);
+	grant(s, "a", 2, -100000, 100000, 0, 0);	/* both at 0 */
+	ck_assert_ptr_eq(sched_next(s, 0), a);
+	ck_assert_ptr_null(sched_next(s, 0));		/* capped */
+	/* a stays out past b's deadline: b cannot make it */
+	ck_assert_ptr_null(sched_expire(s, 200));
+	x = sched_expire(s, 301);
+	ck_assert_ptr_eq(x, b);
+	ck_assert_ptr_null(x->next);
+	ck_assert_uint_ge(x->not_before_ms, 301);
+	call_free(x);
+	finish(s, a, 400);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+/*
+ * A lane forgotten to make room for a new tenant loses the slots it
+ * held: they count as wasted, so granted == wasted + used + held still
+ * (found by check_sched_sim, seed 18).
+ */
+START_TEST(slots_of_a_forgotten_lane_are_wasted)
+{
+	struct config	*cfg = cfg_of("rate = 10/s\nburst = 10\n"
+			    "max_tenants = 1\n");
+	struct sched	*s = sched_new(cfg);
+	struct wants	 ws;
+	struct call	*a = mk("a", UINT64_MAX), *b = mk("b", UINT64_MAX);
+
+	share(s, 1, 1, 0, 0);
+	submit(s, a, 0);
+	ck_assert_int_eq(asks(s, 0, &ws), 1);
+	/* a's client leaves while its ask is out; the slots come anyway */
+	ck_assert_int_eq(sched_remove(s, a), 1);
+	call_free(a);
+	grant(s, "a", 3, 0, 100000, 0, 1);
+	ck_assert_uint_eq(sched_totals(s).granted, 3);
+	ck_assert_uint_eq(sched_totals(s).wasted, 0);
+	/* b takes a's place in the table, and a's slots go with it */
+	submit(s, b, 2);
+	ck_assert_int_eq(sched_tenant_info(s, "a", 2,
+	    &(struct sched_tenant_info){ 0 }), -1);
+	ck_assert_uint_eq(sched_totals(s).wasted, 3);
+	drain(s);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -421,6 +488,8 @@ suite(void)
 	tcase_add_test(tc, back_to_local_without_a_burst);
 	tcase_add_test(tc,
 	    shared_expiry_counts_held_slots_and_hopes_for_the_rest);
+	tcase_add_test(tc, a_call_capped_on_a_past_slot_still_expires);
+	tcase_add_test(tc, slots_of_a_forgotten_lane_are_wasted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -98,24 +98,59 @@ START_TEST(every_invariant_holds_over_random_histories)
 	    " normal, %" PRIu64 " low; %" PRIu64 " lower-class calls sent "
 	    "while high ones waited\n", sim_stats.by_class[0],
 	    sim_stats.by_class[1], sim_stats.by_class[2], sim_stats.shares);
+	fprintf(stderr, "sched_sim: shared: %" PRIu64 " mode switches, %"
+	    PRIu64 " asks, %" PRIu64 " answers (%" PRIu64 " slots), %"
+	    PRIu64 " failed asks, %" PRIu64 " pauses from elsewhere; %"
+	    PRIu64 " calls sent on slots, %" PRIu64 " slots wasted (%"
+	    PRIu64 " grants stale, %" PRIu64 " forgotten with their lane); %"
+	    PRIu64 " calls sent locally after shared mode, %" PRIu64
+	    " beside other instances; %" PRIu64 " asks restart empty\n",
+	    sim_stats.switches, sim_stats.asks, sim_stats.grants,
+	    sim_stats.granted, sim_stats.ask_failed, sim_stats.shared_pauses,
+	    sim_stats.on_slots, sim_stats.wasted, sim_stats.stale,
+	    sim_stats.forgotten, sim_stats.drained, sim_stats.beside,
+	    sim_stats.floors);
 	ck_assert_uint_gt(sim_stats.sent, 0);
 	ck_assert_uint_gt(sim_stats.by_class[0], 0);
 	ck_assert_uint_gt(sim_stats.by_class[2], 0);
 	ck_assert_uint_gt(sim_stats.shares, 0);
 	ck_assert_uint_gt(sim_stats.expired, 0);
 	ck_assert_uint_gt(sim_stats.tenants_refused, 0);
+	ck_assert_uint_gt(sim_stats.asks, 0);
+	ck_assert_uint_gt(sim_stats.on_slots, 0);
+	ck_assert_uint_gt(sim_stats.stale, 0);
+	ck_assert_uint_gt(sim_stats.drained, 0);
+	ck_assert_uint_gt(sim_stats.beside, 0);
+	ck_assert_uint_gt(sim_stats.floors, 0);
 }
 END_TEST
 
 /*
- * The checker itself: a scheduler that ends pauses early, or sends at
- * twice its rate, is caught within a few seeds, and its history shrinks
- * to a handful of operations that still fail.  (A simulation that
- * cannot fail proves nothing.)
+ * The checker itself: a scheduler that ends pauses early, sends at twice
+ * its rate, sends one slot early or keeps slots of an epoch it was told
+ * is over, is caught within a few seeds, and its history shrinks to a
+ * handful of operations that still fail.  (A simulation that cannot fail
+ * proves nothing.)
  */
+static const char *
+mutation_says(int mut)
+{
+	switch (mut) {
+	case SIM_MUT_FAST_RATE:
+		return "calls in";
+	case SIM_MUT_EARLY_SLOT:
+		return "before its slot's time";
+	case SIM_MUT_OLD_EPOCH:
+		return "epoch";
+	default:
+		return "pause";
+	}
+}
+
 START_TEST(a_scheduler_that_breaks_a_rule_is_caught_and_shrunk)
 {
-	static const int muts[] = { SIM_MUT_SHORT_PAUSE, SIM_MUT_FAST_RATE };
+	static const int muts[] = { SIM_MUT_SHORT_PAUSE, SIM_MUT_FAST_RATE,
+	    SIM_MUT_EARLY_SLOT, SIM_MUT_OLD_EPOCH };
 	struct sim_op	 ops[OPS];
 	char		 why[512];
 	size_t		 i, n;
@@ -129,8 +164,9 @@ START_TEST(a_scheduler_that_breaks_a_rule_is_caught_and_shrunk)
 				break;
 		}
 		ck_assert_msg(seed <= 200, "mutation %d never caught", muts[i]);
-		ck_assert_ptr_nonnull(strstr(why, muts[i] == SIM_MUT_FAST_RATE ?
-		    "calls in" : "pause"));
+		ck_assert_msg(strstr(why, mutation_says(muts[i])) != NULL,
+		    "mutation %d caught by seed %" PRIu64 " as: %s", muts[i],
+		    seed, why);
 		n = sim_shrink(seed, ops, OPS);
 		ck_assert_uint_lt(n, 30);
 		ck_assert_int_eq(sim_run(seed, ops, n, why, sizeof(why)), -1);
@@ -149,7 +185,7 @@ START_TEST(bytes_decode_into_a_history)
 	size_t		 n;
 
 	n = sim_decode((const uint8_t *)"\x00\x01\x02\x03\x04\x05"
-	    "\x0a\x00\x00\x10\x00\x00\x01\x00\x00\x00\x00\x00\x07",
+	    "\x0e\x00\x00\x10\x00\x00\x01\x00\x00\x00\x00\x00\x07",
 	    19, ops, 4);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_int_eq(ops[0].kind, SIM_SUBMIT);

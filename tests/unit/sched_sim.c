@@ -20,6 +20,7 @@
 #define NCFG		3	/* configurations a history reloads between */
 #define NSENDS		64	/* send times kept per tenant for the rate */
 #define MAX_DEADLINE	20000	/* ms after arrival */
+#define NASKS		(4 * NT)	/* asks one sched_wants may make */
 
 enum cstate {
 	CS_QUEUED = 1,
@@ -36,6 +37,21 @@ struct mcall {
 	uint64_t	 not_before;
 };
 
+/*
+ * Shared mode: the slots a lane was last granted, as sched must hold
+ * them: slot i at max(start, base + i * T) (base = start + d0), in ms
+ * rounded up; used of n spent.  Once dropped, why (for the message).
+ */
+struct mgrant {
+	uint64_t	 n, used;
+	int64_t		 start_us, base_us;
+	uint64_t	 T_us;
+	uint64_t	 epoch;
+	int		 live;		/* held by the lane */
+	const char	*dropped;	/* else why not, if it ever was */
+	uint64_t	 dropped_by;	/* the newer epoch that dropped it */
+};
+
 struct mtenant {
 	size_t		*q[PRIO_N];	/* calls queued per class, head first */
 	size_t		 qn[PRIO_N], qcap[PRIO_N];
@@ -48,6 +64,31 @@ struct mtenant {
 	uint64_t	 learned_per_min;
 	uint64_t	 sends[NSENDS];	/* ring, since the last reload */
 	size_t		 nsends;
+
+	/* sched holds a lane for it (learned after every submit) */
+	int		 lane;
+	/* local after shared: the bucket started empty at drained_at, and
+	 * ndrained calls went since */
+	int		 drained;
+	uint64_t	 drained_at, ndrained;
+
+	/* shared mode, as its lane should know it */
+	struct mgrant	 g;
+	uint64_t	 epoch;		/* newest sched was told */
+	uint64_t	 redis_epoch;	/* newest there is ("Redis") */
+	int		 asking;	/* an ask is out: for ask_k slots */
+	uint64_t	 ask_k, ask_at;
+	uint64_t	 ask_after;	/* no ask before (a retry time) */
+	int		 floor;		/* its next ask restarts empty */
+	uint64_t	 max_T_us;	/* slowest T its lane was granted */
+};
+
+/* What one sched_wants asked. */
+struct mask {
+	int		 t;		/* -1: a name the model never used */
+	uint64_t	 k;
+	int		 floor;
+	int		 lim_ok;	/* the tenant's limits */
 };
 
 struct sim {
@@ -60,8 +101,13 @@ struct sim {
 	size_t		*inflight;	/* calls out, any order */
 	size_t		 ninflight, inflightcap;
 	struct mtenant	 t[NT];
+	struct sched_share share;	/* the mode sched was last set to */
+	uint64_t	 granted, wasted, used;	/* slots, all tenants */
+	struct mask	 asks[NASKS];	/* what sched_wants is asking */
+	size_t		 nasks;
 	uint64_t	 due;		/* sched_next_due after the last pass */
 	int		 quiet;		/* nothing happened since that pass */
+	int		 before_due;	/* quiet, and the clock before due */
 	size_t		 op;		/* operation being run */
 	char		*why;
 	size_t		 whylen;
@@ -267,6 +313,133 @@ queued_total(const struct sim *m)
 	return n;
 }
 
+/* This instance's part of a limit in local mode beside n instances. */
+static uint64_t
+part(uint64_t v, unsigned n)
+{
+	return v / n > 0 ? v / n : 1;
+}
+
+/* The n that divides the limits now: share_n in local mode, else 1. */
+static unsigned
+share_k(const struct sim *m)
+{
+	return m->share.shared || m->share.share_n == 0 ? 1 :
+	    m->share.share_n;
+}
+
+/* The time (ms) of slot j of a grant: max(start, base + j * T), rounded
+ * up, as the grant says. */
+static uint64_t
+slot_at(const struct mgrant *g, uint64_t j)
+{
+	int64_t	 at = g->base_us + (int64_t)(j * g->T_us);
+
+	if (at < g->start_us)
+		at = g->start_us;
+	return ((uint64_t)at + 999) / 1000;
+}
+
+/* Slots t's lane holds. */
+static uint64_t
+held(const struct mtenant *mt)
+{
+	return mt->g.live ? mt->g.n - mt->g.used : 0;
+}
+
+/* t's lane drops what it holds of its grant: wasted. */
+static void
+drop_grant(struct sim *m, int t, const char *why, uint64_t by_epoch)
+{
+	struct mgrant	*g = &m->t[t].g;
+
+	if (!g->live)
+		return;
+	m->wasted += g->n - g->used;
+	g->live = 0;
+	g->dropped = why;
+	g->dropped_by = by_epoch;
+}
+
+/* Could t's lane ask for slots now (sched_wants must ask for it)? */
+static int
+can_ask(const struct sim *m, int t)
+{
+	const struct mtenant	*mt = &m->t[t];
+
+	return m->share.shared && mt->lane && q_len(mt) > 0 &&
+	    !mt->asking && held(mt) == 0 && m->now >= mt->ask_after &&
+	    m->now >= mt->pause_until;
+}
+
+/* Why the first lane in shared mode with calls and no slots may not ask
+ * now, as text (for a message). */
+static void
+no_ask(const struct sim *m, char *out, size_t outlen)
+{
+	const struct mtenant	*mt;
+	int			 t;
+
+	out[0] = '\0';
+	for (t = 0; t < NT; t++) {
+		mt = &m->t[t];
+		if (!m->share.shared || q_len(mt) == 0 || held(mt) > 0)
+			continue;
+		if (mt->asking)
+			snprintf(out, outlen, " (%s asks)", names[t]);
+		else if (m->now < mt->pause_until)
+			snprintf(out, outlen, " (%s is paused until %" PRIu64
+			    ")", names[t], mt->pause_until);
+		else
+			snprintf(out, outlen, " (%s retries at %" PRIu64 ")",
+			    names[t], mt->ask_after);
+		return;
+	}
+}
+
+/*
+ * After a submit: which tenants sched holds a lane for.  A new lane starts
+ * with nothing learned (a full bucket, epoch 0, no floor); a lane sched
+ * forgot to make room must have had nothing to lose, and what it held of
+ * a grant is wasted.
+ */
+static void
+sync_lanes(struct sim *m)
+{
+	struct sched_tenant_info	 info;
+	struct mtenant			*mt;
+	int				 t, known;
+
+	for (t = 0; t < NT; t++) {
+		mt = &m->t[t];
+		known = sched_tenant_info(m->s, names[t], m->now, &info) == 0;
+		if (mt->lane && !known) {
+			CHECK(m, q_len(mt) == 0 && mt->inflight == 0 &&
+			    !mt->asking && mt->pause_until <= m->now,
+			    "sched forgot %s, which had %zu calls queued, %"
+			    PRIu64 " out, %s ask out, a pause until %" PRIu64,
+			    names[t], q_len(mt), mt->inflight,
+			    mt->asking ? "an" : "no", mt->pause_until);
+			if (held(mt) > 0)
+				sim_stats.forgotten++;
+			drop_grant(m, t, "its lane was forgotten", 0);
+			mt->lane = 0;
+		} else if (!mt->lane && known) {
+			/* new, or back: it starts anew (with a full bucket:
+			 * the rate counts from here) */
+			mt->lane = 1;
+			mt->nsends = 0;
+			mt->learned_per_min = 0;
+			mt->drained = 0;
+			memset(&mt->g, 0, sizeof(mt->g));
+			mt->epoch = 0;
+			mt->ask_after = 0;
+			mt->floor = 0;
+			mt->max_T_us = 0;
+		}
+	}
+}
+
 /* Work a sched function may do: a walk of every tenant and every call. */
 static void
 check_steps(struct sim *m, uint64_t before, const char *what)
@@ -280,9 +453,9 @@ check_steps(struct sim *m, uint64_t before, const char *what)
 }
 
 /*
- * Could tenant t send its head call now?  The bucket and the cap are
- * sched's own figures (sched_tenant_info); the pause and the retry time
- * are the model's.
+ * Could tenant t send its head call now?  Local mode: the bucket and the
+ * cap are sched's own figures (sched_tenant_info); the pause and the
+ * retry time are the model's.  Shared mode: all the model's.
  */
 static int
 ready(struct sim *m, int t)
@@ -295,13 +468,23 @@ ready(struct sim *m, int t)
 	if (k == -1 ||
 	    sched_tenant_info(m->s, names[t], m->now, &info) == -1)
 		return 0;
+	if (m->share.shared)	/* the model's slots */
+		return mt->inflight < lim(m, t)->concurrency &&
+		    m->now >= mt->pause_until &&
+		    m->now >= m->calls[mt->q[k][0]].not_before &&
+		    held(mt) > 0 && m->now >= slot_at(&mt->g, mt->g.used);
 	return info.inflight < info.cap && m->now >= mt->pause_until &&
 	    m->now >= m->calls[mt->q[k][0]].not_before &&
 	    info.available >= 1;
 }
 
-/* The calls a tenant sent in any interval ending now: at most burst +
- * elapsed * rate (the configured rate; a learned one is only lower). */
+/*
+ * Local mode.  The calls a tenant sent in any interval ending now: at
+ * most burst + elapsed * rate (the configured rate; a learned one is only
+ * lower), beside n instances burst / n + elapsed * rate / n.  Since a
+ * switch from shared mode: at most 1 + elapsed * rate / n (its bucket
+ * started empty).
+ */
 static void
 check_rate(struct sim *m, int t)
 {
@@ -309,49 +492,115 @@ check_rate(struct sim *m, int t)
 	const struct limits	*l = lim(m, t);
 	size_t			 j, n = mt->nsends < NSENDS ? mt->nsends :
 	    NSENDS;
-	uint64_t		 h, allowed;
+	uint64_t		 h, allowed, burst, per;
+	unsigned		 k = share_k(m);
 
+	burst = part(l->burst, k);
+	per = l->rate.per_ms * k;
+	if (sim_mutation == SIM_MUT_FAST_RATE)	/* as if half */
+		per *= 2;
 	for (j = 0; j < n; j++) {
 		h = mt->sends[(mt->nsends - 1 - j) % NSENDS];
-		allowed = l->burst + (m->now - h) * l->rate.n / l->rate.per_ms;
-		if (sim_mutation == SIM_MUT_FAST_RATE)	/* as if half */
-			allowed = l->burst + (m->now - h) * l->rate.n / 2 /
-			    l->rate.per_ms;
+		allowed = burst + (m->now - h) * l->rate.n / per;
 		CHECK(m, j + 2 <= allowed, "tenant %s sent %zu calls in %"
 		    PRIu64 " ms (burst %" PRIu64 ", rate %" PRIu64 " per %"
-		    PRIu64 " ms)", names[t], j + 2, m->now - h, l->burst,
-		    l->rate.n, l->rate.per_ms);
+		    PRIu64 " ms, a part of 1/%u)", names[t], j + 2,
+		    m->now - h, l->burst, l->rate.n, l->rate.per_ms, k);
 	}
 	mt->sends[mt->nsends % NSENDS] = m->now;
 	mt->nsends++;
+	if (k > 1)
+		sim_stats.beside++;
+	if (!mt->drained)
+		return;
+	mt->ndrained++;
+	sim_stats.drained++;
+	allowed = 1 + (m->now - mt->drained_at) * l->rate.n / per;
+	CHECK(m, mt->ndrained <= allowed, "tenant %s sent %" PRIu64 " calls "
+	    "in the %" PRIu64 " ms since it went local after shared mode "
+	    "(rate %" PRIu64 " per %" PRIu64 " ms, a part of 1/%u): a burst "
+	    "on top of the slots", names[t], mt->ndrained,
+	    m->now - mt->drained_at, l->rate.n, l->rate.per_ms, k);
+}
+
+/*
+ * Shared mode: call i of t goes on the next slot of its lane's grant,
+ * which must be held (not dropped), not spent, of an epoch no older than
+ * the newest sched was told, and due.
+ */
+static void
+use_slot(struct sim *m, int t, size_t i)
+{
+	struct mtenant	*mt = &m->t[t];
+	struct mgrant	*g = &mt->g;
+	uint64_t	 j = g->used, at;
+
+	CHECK(m, g->n > 0, "call %zu of %s sent in shared mode, and its lane "
+	    "was never granted a slot", i, names[t]);
+	CHECK(m, g->live || g->dropped_by == 0, "call %zu of %s sent on a "
+	    "slot of epoch %" PRIu64 ", older than epoch %" PRIu64 " sched "
+	    "was told", i, names[t], g->epoch, g->dropped_by);
+	CHECK(m, g->live, "call %zu of %s sent on a slot dropped: %s", i,
+	    names[t], g->dropped != NULL ? g->dropped : "?");
+	CHECK(m, g->used < g->n, "call %zu of %s sent: the %" PRIu64 "th "
+	    "call on a grant of %" PRIu64 " slots", i, names[t],
+	    g->used + 1, g->n);
+	CHECK(m, g->epoch >= mt->epoch, "call %zu of %s sent on a slot of "
+	    "epoch %" PRIu64 ", older than epoch %" PRIu64 " sched was told",
+	    i, names[t], g->epoch, mt->epoch);
+	if (m->failed)
+		return;
+	if (sim_mutation == SIM_MUT_EARLY_SLOT)
+		j++;	/* as if sched sent slot j one slot early */
+	at = slot_at(g, j);
+	CHECK(m, m->now >= at, "call %zu of %s sent before its slot's time %"
+	    PRIu64 " (slot %" PRIu64 " of %" PRIu64 ", granted at %" PRIu64
+	    ", d0 %" PRId64 " us, T %" PRIu64 " us)", i, names[t], at, j,
+	    g->n, (uint64_t)g->start_us / 1000, g->base_us - g->start_us,
+	    g->T_us);
+	g->used++;
+	m->used++;
+	sim_stats.on_slots++;
 }
 
 /*
  * An upper bound on when the kth queued call of t could go: k intervals,
  * plus what the bucket may still owe (a burst spent under a larger burst
  * before a reload), after the pause and the call's own retry time.
+ * Local beside n instances, the intervals are n times longer.  Shared:
+ * after the slots held, at the slowest rate its grants had (sched hopes
+ * for later slots at its last grant's pace).
  */
 static uint64_t
 latest_possible(const struct sim *m, int t, const struct mcall *mc,
     uint64_t k)
 {
 	const struct limits	*l = lim(m, t);
+	const struct mtenant	*mt = &m->t[t];
 	uint64_t		 n = l->rate.n, per = l->rate.per_ms, at;
-	uint64_t		 owed = 0;
+	uint64_t		 owed = 0, T_ms, from = m->now;
 	int			 i;
 
 	for (i = 0; i < NCFG; i++)
 		if (config_limits(m->cfg[i], names[t])->burst > owed)
 			owed = config_limits(m->cfg[i], names[t])->burst;
 
-	if (m->t[t].learned_per_min > 0 &&
-	    m->t[t].learned_per_min * per < n * 60000) {
-		n = m->t[t].learned_per_min;
+	if (mt->learned_per_min > 0 &&
+	    mt->learned_per_min * per < n * 60000) {
+		n = mt->learned_per_min;
 		per = 60000;
 	}
-	at = m->now + (k + owed) * ((per + n - 1) / n + 1) + 1;
-	if (m->t[t].pause_until > at)
-		at = m->t[t].pause_until;
+	per *= share_k(m);
+	T_ms = (per + n - 1) / n + 1;
+	if (m->share.shared) {
+		if (mt->max_T_us / 1000 + 2 > T_ms)
+			T_ms = mt->max_T_us / 1000 + 2;
+		if (held(mt) > 0 && slot_at(&mt->g, mt->g.n - 1) > from)
+			from = slot_at(&mt->g, mt->g.n - 1);
+	}
+	at = from + (k + owed) * T_ms + 1;
+	if (mt->pause_until > at)
+		at = mt->pause_until;
 	if (mc->not_before > at)
 		at = mc->not_before;
 	return at;
@@ -422,6 +671,45 @@ take_expired(struct sim *m, struct call *list)
 	}
 }
 
+/*
+ * Slots: sched's count of granted and wasted ones, what each lane holds
+ * and its epoch are the model's; and every slot granted was used, wasted
+ * or is held.
+ */
+static void
+check_slots(struct sim *m)
+{
+	struct sched_totals		 tot = sched_totals(m->s);
+	struct sched_tenant_info	 info;
+	const struct mtenant		*mt;
+	uint64_t			 hold = 0;
+	int				 t;
+
+	for (t = 0; t < NT && !m->failed; t++) {
+		mt = &m->t[t];
+		if (!mt->lane ||
+		    sched_tenant_info(m->s, names[t], m->now, &info) == -1)
+			continue;
+		CHECK(m, info.epoch == mt->epoch, "%s: sched's epoch is %"
+		    PRIu64 ", the model's %" PRIu64, names[t], info.epoch,
+		    mt->epoch);
+		if (!m->share.shared)
+			continue;
+		CHECK(m, info.available == held(mt), "%s: sched holds %"
+		    PRIu64 " slots (epoch %" PRIu64 "), the model %" PRIu64
+		    " (epoch %" PRIu64 ")", names[t], info.available,
+		    info.epoch, held(mt), mt->epoch);
+		hold += info.available;
+	}
+	CHECK(m, tot.granted == m->granted && tot.wasted == m->wasted,
+	    "sched counts %" PRIu64 " slots granted, %" PRIu64 " wasted; "
+	    "the model %" PRIu64 ", %" PRIu64, tot.granted, tot.wasted,
+	    m->granted, m->wasted);
+	CHECK(m, tot.granted == tot.wasted + m->used + hold, "%" PRIu64
+	    " slots granted, but %" PRIu64 " wasted, %" PRIu64 " used and %"
+	    PRIu64 " held", tot.granted, tot.wasted, m->used, hold);
+}
+
 /* What weir's loop does after every event: expire, then dispatch. */
 static void
 pass(struct sim *m)
@@ -472,10 +760,13 @@ pass(struct sim *m)
 		    names[t], m->t[t].pause_until);
 		CHECK(m, m->now >= m->calls[i].not_before, "retry %zu sent "
 		    "before its time %" PRIu64, i, m->calls[i].not_before);
-		CHECK(m, m->t[t].inflight < lim(m, t)->concurrency, "%s has "
-		    "%" PRIu64 " calls out and concurrency %" PRIu64
-		    ", and got one more", names[t], m->t[t].inflight,
-		    lim(m, t)->concurrency);
+		CHECK(m, m->t[t].inflight < part(lim(m, t)->concurrency,
+		    share_k(m)), "%s has %" PRIu64 " calls out and "
+		    "concurrency %" PRIu64 " (a part of 1/%u), and got one "
+		    "more", names[t], m->t[t].inflight,
+		    lim(m, t)->concurrency, share_k(m));
+		if (m->share.shared)
+			use_slot(m, t, i);
 		CHECK(m, readyset[t], "sched_next sent a call of %s, which "
 		    "the model says was not ready", names[t]);
 		/* round-robin: since t's last call in this pass, everyone
@@ -487,7 +778,8 @@ pass(struct sim *m)
 		for (x = 0; x < NT; x++)
 			was_ready[t][x] = readyset[x];
 		last_at[t] = nserved;
-		check_rate(m, t);
+		if (!m->share.shared)
+			check_rate(m, t);
 		sim_stats.sent++;
 		sim_stats.by_class[k]++;
 		if (k != PRIO_HIGH && m->t[t].qn[PRIO_HIGH] > 0)
@@ -524,13 +816,26 @@ pass(struct sim *m)
 	before = sched_totals(m->s).steps;
 	due = sched_next_due(m->s, m->now);
 	check_steps(m, before, "sched_next_due");
-	CHECK(m, due > m->now, "sched_next_due says %" PRIu64 " after a "
-	    "full pass at %" PRIu64 ": the loop would spin", due, m->now);
+	for (t = 0; t < NT && !can_ask(m, t); t++)
+		;
+	if (t < NT)	/* a lane to ask for: the loop must run now */
+		CHECK(m, due == m->now, "%s could ask for slots now, at %"
+		    PRIu64 ", but sched_next_due says %" PRIu64, names[t],
+		    m->now, due);
+	else if (due <= m->now) {
+		char	 why[128];
+
+		no_ask(m, why, sizeof(why));
+		CHECK(m, due > m->now, "sched_next_due says %" PRIu64 " after "
+		    "a full pass at %" PRIu64 " and no lane could ask for "
+		    "slots%s: the loop would spin", due, m->now, why);
+	}
 	CHECK(m, queued_total(m) == 0 ||
 	    due <= m->now + SCHED_EXPIRE_EVERY_MS, "calls queued but the "
 	    "next wake-up is at %" PRIu64, due);
 	m->due = due;
 	m->quiet = 1;
+	check_slots(m);
 
 	/* the counts, and the deadlines */
 	CHECK(m, sched_totals(m->s).queued == queued_total(m), "sched_queued %"
@@ -586,17 +891,11 @@ op_submit(struct sim *m, const struct sim_op *op)
 		int known = sched_tenant_info(m->s, names[t], m->now,
 		    &info) == 0;
 
-		if (!known) {
-			/* new, or forgotten to make room: it starts anew
-			 * (with a full bucket: the rate counts from here) */
-			m->t[t].nsends = 0;
-			m->t[t].learned_per_min = 0;
-		}
-
 		i = new_call(m, t, cls, deadline);
 		before = sched_totals(m->s).steps;
 		err = sched_submit(m->s, m->calls[i].c, m->now);
 		check_steps(m, before, "sched_submit");
+		sync_lanes(m);	/* a lane made, another forgotten */
 		if (err == WERR_NONE) {
 			m->calls[i].state = CS_QUEUED;
 			m->calls[i].not_before = m->now;
@@ -775,9 +1074,313 @@ op_reload(struct sim *m, const struct sim_op *op)
 		for (k = 0; k < PRIO_N; k++)
 			m->t[t].reloaded[k] = 1;
 	sched_set_config(m->s, m->cfg[m->cur], m->now);
-	/* the rate is checked within one configuration */
-	for (t = 0; t < NT; t++)
+	/* the rate is checked within one configuration (a larger burst
+	 * refills an emptied bucket) */
+	for (t = 0; t < NT; t++) {
 		m->t[t].nsends = 0;
+		m->t[t].drained = 0;
+	}
+}
+
+/*
+ * Switch mode: local beside 1-3 instances, or shared (floor: the next
+ * asks restart empty; horizon 50-500 ms).  Going local drops every slot
+ * held and every ask out; from shared, each lane's bucket starts empty.
+ */
+static void
+op_share(struct sim *m, const struct sim_op *op)
+{
+	struct sched_share	 sh;
+	struct mtenant		*mt;
+	uint64_t		 before;
+	int			 t, was = m->share.shared;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.shared = op->b % 3 != 0;
+	sh.share_n = 1 + op->a % 3;
+	sh.floor = (op->b >> 2) & 1;
+	sh.horizon_ms = 50 + op->v % 451;
+	before = sched_totals(m->s).steps;
+	sched_set_share(m->s, &sh, m->now);
+	check_steps(m, before, "sched_set_share");
+	m->share = sh;
+	sim_stats.switches++;
+	for (t = 0; t < NT; t++) {
+		mt = &m->t[t];
+		mt->nsends = 0;	/* the rate is checked within one mode */
+		mt->drained = 0;
+		if (!mt->lane)
+			continue;
+		if (sh.shared) {
+			if (sh.floor)
+				mt->floor = 1;
+			continue;
+		}
+		drop_grant(m, t, "the switch to local mode", 0);
+		mt->asking = 0;
+		if (was) {
+			mt->drained = 1;
+			mt->drained_at = m->now;
+			mt->ndrained = 0;
+		}
+	}
+}
+
+/* sched_wants' callback: note the ask (checked when it returns). */
+static void
+on_want(const struct sched_want *w, void *arg)
+{
+	struct sim	*m = arg;
+	struct mask	*a;
+	int		 t;
+
+	if (m->nasks++ >= NASKS)
+		return;
+	a = &m->asks[m->nasks - 1];
+	for (t = 0; t < NT && strcmp(names[t], w->tenant) != 0; t++)
+		;
+	a->t = t < NT ? t : -1;
+	a->k = w->k;
+	a->floor = w->floor;
+	a->lim_ok = t < NT && w->lim == lim(m, t);
+}
+
+/*
+ * sched_wants: slots older than the horizon are dropped first; then
+ * exactly the lanes that could ask, ask, each once, for min(queued,
+ * max_k), with their floor.  Before the due time with nothing new, no
+ * lane that held no slots asks.
+ */
+static void
+op_wants(struct sim *m, const struct sim_op *op)
+{
+	struct mtenant	*mt;
+	struct mask	*a;
+	uint64_t	 max_k = op->b & 1 ? 1000 : 1 + op->a % 6, before, k;
+	int		 t, could[NT], had[NT], asked[NT];
+	size_t		 j;
+
+	for (t = 0; t < NT; t++) {
+		mt = &m->t[t];
+		had[t] = held(mt) > 0;
+		asked[t] = 0;
+		if (m->share.shared && q_len(mt) > 0 && held(mt) > 0 &&
+		    slot_at(&mt->g, mt->g.used) + m->share.horizon_ms <
+		    m->now) {
+			drop_grant(m, t, "older than the horizon", 0);
+			sim_stats.stale++;
+		}
+		could[t] = can_ask(m, t);
+	}
+	m->nasks = 0;
+	before = sched_totals(m->s).steps;
+	sched_wants(m->s, m->now, max_k, on_want, m);
+	check_steps(m, before, "sched_wants");
+	CHECK(m, m->nasks <= NASKS, "sched_wants asked %zu times", m->nasks);
+	for (j = 0; j < m->nasks && !m->failed; j++) {
+		a = &m->asks[j];
+		CHECK(m, a->t != -1, "sched_wants asked for a tenant nobody "
+		    "submitted to");
+		if (m->failed)
+			return;
+		t = a->t;
+		mt = &m->t[t];
+		CHECK(m, !asked[t], "sched_wants asked for %s twice", names[t]);
+		CHECK(m, !mt->asking, "sched_wants asked for %s, whose ask of %"
+		    PRIu64 " at %" PRIu64 " is still out", names[t],
+		    mt->ask_k, mt->ask_at);
+		CHECK(m, could[t], "sched_wants asked for %s (%s mode, %zu "
+		    "queued, %" PRIu64 " slots held, retry at %" PRIu64
+		    ", pause until %" PRIu64 ")", names[t],
+		    m->share.shared ? "shared" : "local", q_len(mt), held(mt),
+		    mt->ask_after, mt->pause_until);
+		CHECK(m, !m->before_due || had[t], "sched_wants asked for %s "
+		    "before the due time %" PRIu64, names[t], m->due);
+		k = q_len(mt) < max_k ? q_len(mt) : max_k;
+		CHECK(m, a->k == k, "sched_wants asked %" PRIu64 " slots for "
+		    "%s, with %zu queued and max_k %" PRIu64, a->k, names[t],
+		    q_len(mt), max_k);
+		CHECK(m, a->floor == mt->floor, "sched_wants asked for %s with "
+		    "floor %d, the model says %d", names[t], a->floor,
+		    mt->floor);
+		CHECK(m, a->lim_ok, "sched_wants asked for %s with other "
+		    "limits than its own", names[t]);
+		asked[t] = 1;
+		mt->asking = 1;
+		mt->ask_k = a->k;
+		mt->ask_at = m->now;
+		sim_stats.floors += mt->floor;
+		mt->floor = 0;
+		sim_stats.asks++;
+	}
+	for (t = 0; t < NT; t++)
+		CHECK(m, !could[t] || asked[t], "sched_wants did not ask for "
+		    "%s, which has %zu calls queued and no slots, no ask out, "
+		    "no pause, no retry time ahead", names[t], q_len(&m->t[t]));
+}
+
+/* Pick the tenant an answer is for: the nth that asks, or (b's low bits
+ * 0, or nobody asks) any, asking or not. */
+static int
+answer_whom(const struct sim *m, const struct sim_op *op)
+{
+	int	 t, n = 0, which;
+
+	for (t = 0; t < NT; t++)
+		n += m->t[t].asking;
+	if (n == 0 || (op->b & 3) == 0)
+		return op->a % NT;
+	which = op->a % n;
+	for (t = 0; t < NT; t++)
+		if (m->t[t].asking && which-- == 0)
+			break;
+	return t;
+}
+
+/*
+ * The model's side of sched_grant: a grant for a lane that does not ask
+ * (or in local mode) is wasted whole, so is one of an epoch older than
+ * the lane knows; else the lane learns its epoch (a newer one drops what
+ * it held) and pause, and holds its slots, or asks again after retry.
+ */
+static void
+model_grant(struct sim *m, int t, const struct sched_slots *g)
+{
+	struct mtenant	*mt = &m->t[t];
+
+	m->granted += g->n;
+	sim_stats.granted += g->n;
+	if (!mt->lane || !mt->asking) {
+		m->wasted += g->n;
+		return;
+	}
+	mt->asking = 0;
+	if (g->epoch < mt->epoch) {
+		m->wasted += g->n;
+		return;
+	}
+	if (g->epoch > mt->epoch) {
+		drop_grant(m, t, "a newer epoch", g->epoch);
+		mt->epoch = g->epoch;
+	}
+	if (g->pause_ms > 0 && m->now + g->pause_ms > mt->pause_until)
+		mt->pause_until = m->now + g->pause_ms;
+	if (!m->share.shared) {
+		m->wasted += g->n;
+		return;
+	}
+	if (g->limit_per_min > 0)
+		mt->learned_per_min = g->limit_per_min;
+	mt->ask_after = g->n == 0 ? m->now + g->retry_ms : 0;
+	if (g->n == 0)
+		return;
+	memset(&mt->g, 0, sizeof(mt->g));
+	mt->g.n = g->n;
+	mt->g.start_us = (int64_t)(m->now * 1000);
+	mt->g.base_us = mt->g.start_us + g->d0_us;
+	mt->g.T_us = g->T_us;
+	mt->g.epoch = g->epoch;
+	mt->g.live = 1;
+	if (g->T_us > mt->max_T_us)
+		mt->max_T_us = g->T_us;
+}
+
+/*
+ * Answer an ask (or a tenant that did not ask): failed (retry in 1-50
+ * ms), or n of its k slots, d0 from -(burst - 1) T (a burst at once) to
+ * the horizon, T the tenant's rate's or up to three times slower; of the
+ * tenant's epoch, sometimes an older one (a reply computed before a 429)
+ * or a newer one (another instance's 429); sometimes with a pause or a
+ * limit learned from a 429 body; with a retry time when n is 0.
+ */
+static void
+op_grant(struct sim *m, const struct sim_op *op)
+{
+	struct sched_slots	 g;
+	struct mtenant		*mt;
+	const struct limits	*l;
+	uint64_t		 x, k, rate_T, horizon;
+	int64_t			 lo, span;
+	int			 t = answer_whom(m, op);
+
+	mt = &m->t[t];
+	l = lim(m, t);
+	/* more random bits, all from the operation */
+	x = (uint64_t)op->v << 16 | (uint64_t)op->a << 8 | op->b;
+	if (op->b >> 5 == 0) {	/* failed: 1 in 8 */
+		sched_ask_failed(m->s, names[t], m->now, 1 + op->v % 50);
+		sim_stats.ask_failed++;
+		if (mt->lane && mt->asking) {
+			mt->asking = 0;
+			mt->ask_after = m->now + 1 + op->v % 50;
+		}
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	k = mt->asking ? mt->ask_k : 1 + splitmix(&x) % 4;
+	g.n = splitmix(&x) % (k + 1);
+	rate_T = (l->rate.per_ms * 1000 + l->rate.n - 1) / l->rate.n;
+	g.T_us = rate_T * (1 + splitmix(&x) % 3);
+	if (splitmix(&x) % 2)
+		g.T_us += splitmix(&x) % rate_T;
+	horizon = m->share.shared ? m->share.horizon_ms : 250;
+	lo = -(int64_t)((l->burst - 1) * g.T_us);
+	span = (int64_t)(horizon * 1000) - lo + 1;
+	g.d0_us = lo + (int64_t)(splitmix(&x) % (uint64_t)span);
+	switch (splitmix(&x) % 8) {
+	case 0:		/* computed before a 429 */
+		g.epoch = mt->redis_epoch > 0 ?
+		    splitmix(&x) % mt->redis_epoch : 0;
+		break;
+	case 1:		/* another instance saw a 429 */
+		g.epoch = ++mt->redis_epoch;
+		break;
+	default:
+		g.epoch = mt->redis_epoch;
+		break;
+	}
+	if (splitmix(&x) % 4 == 0)
+		g.pause_ms = 1 + splitmix(&x) % 5000;
+	if (splitmix(&x) % 16 == 0)
+		g.limit_per_min = 1 + splitmix(&x) % 600;
+	if (g.n == 0)
+		g.retry_ms = 1 + splitmix(&x) % 200;
+	sched_grant(m->s, names[t], &g, m->now);
+	sim_stats.grants++;
+	model_grant(m, t, &g);
+}
+
+/*
+ * Another instance saw a 429: a pause (or none) and, mostly, a newer
+ * epoch; sometimes the epoch sched knows, or an older one.  A lane sched
+ * holds learns them (a newer epoch drops its slots); an older epoch is
+ * ignored whole.
+ */
+static void
+op_spause(struct sim *m, const struct sim_op *op)
+{
+	struct mtenant	*mt = &m->t[op->a % NT];
+	uint64_t	 epoch, told, pause = op->b & 4 ? 0 : op->v % 30000;
+	int		 t = op->a % NT;
+
+	if (op->b % 4 != 3)
+		epoch = ++mt->redis_epoch;
+	else
+		epoch = mt->redis_epoch > 0 ? op->v % (mt->redis_epoch + 1) :
+		    0;
+	told = epoch;
+	if (sim_mutation == SIM_MUT_OLD_EPOCH && mt->lane && epoch > mt->epoch)
+		told = mt->epoch;	/* sched would not learn it */
+	sched_shared_pause(m->s, names[t], told, pause, m->now);
+	sim_stats.shared_pauses++;
+	if (!mt->lane || epoch < mt->epoch)
+		return;
+	if (epoch > mt->epoch) {
+		drop_grant(m, t, "a newer epoch", epoch);
+		mt->epoch = epoch;
+	}
+	if (pause > 0 && m->now + pause > mt->pause_until)
+		mt->pause_until = m->now + pause;
 }
 
 /* Finish everything and check that every call came out exactly once. */
@@ -833,13 +1436,15 @@ sim_run(uint64_t cfg_seed, const struct sim_op *ops, size_t n, char *why,
 	for (k = 0; k < NCFG; k++)
 		m.cfg[k] = draw_config(&x);
 	m.s = sched_new(m.cfg[0]);
+	m.share.share_n = 1;	/* sched starts local, alone */
 	m.now = 1000 + splitmix(&x) % 100000;
 	m.due = SCHED_NEVER;
 	sim_stats.histories++;
 	for (i = 0; i < n && !m.failed; i++) {
 		m.op = i;
 		sim_stats.ops++;
-		if (ops[i].kind != SIM_ADVANCE)
+		m.before_due = m.quiet && m.now < m.due;
+		if (ops[i].kind % SIM_NKINDS != SIM_ADVANCE)
 			m.quiet = 0;
 		switch (ops[i].kind % SIM_NKINDS) {
 		case SIM_SUBMIT:
@@ -860,6 +1465,18 @@ sim_run(uint64_t cfg_seed, const struct sim_op *ops, size_t n, char *why,
 		case SIM_RELOAD:
 			op_reload(&m, &ops[i]);
 			break;
+		case SIM_SHARE:
+			op_share(&m, &ops[i]);
+			break;
+		case SIM_WANTS:
+			op_wants(&m, &ops[i]);
+			break;
+		case SIM_GRANT:
+			op_grant(&m, &ops[i]);
+			break;
+		case SIM_SPAUSE:
+			op_spause(&m, &ops[i]);
+			break;
 		}
 		if (!m.failed)
 			pass(&m);
@@ -867,6 +1484,7 @@ sim_run(uint64_t cfg_seed, const struct sim_op *ops, size_t n, char *why,
 	m.op = n;
 	if (!m.failed)
 		wind_down(&m);
+	sim_stats.wasted += m.wasted;
 	/* free what is left, whatever state the failure left it in */
 	while (m.ninflight > 0) {
 		i = take_inflight(&m, 0);
@@ -896,8 +1514,9 @@ sim_random(uint64_t seed, struct sim_op *ops, size_t n)
 
 	for (i = 0; i < n; i++) {
 		r = splitmix(&x);
-		/* submits and clock steps most, reloads rarely */
-		switch (r % 20) {
+		/* submits and clock steps most, reloads and mode switches
+		 * rarely */
+		switch (r % 28) {
 		case 0: case 1: case 2: case 3: case 4: case 5:
 			ops[i].kind = SIM_SUBMIT;
 			break;
@@ -912,6 +1531,18 @@ sim_random(uint64_t seed, struct sim_op *ops, size_t n)
 			break;
 		case 13:
 			ops[i].kind = SIM_RELOAD;
+			break;
+		case 14:
+			ops[i].kind = SIM_SHARE;
+			break;
+		case 15: case 16: case 17:
+			ops[i].kind = SIM_WANTS;
+			break;
+		case 18: case 19: case 20:
+			ops[i].kind = SIM_GRANT;
+			break;
+		case 21:
+			ops[i].kind = SIM_SPAUSE;
 			break;
 		default:
 			ops[i].kind = SIM_ADVANCE;
@@ -978,7 +1609,8 @@ void
 sim_format(const struct sim_op *op, char *out, size_t outlen)
 {
 	static const char *const kinds[SIM_NKINDS] = {
-		"submit", "done", "remove", "abandon", "advance", "reload"
+		"submit", "done", "remove", "abandon", "advance", "reload",
+		"share", "wants", "grant", "spause"
 	};
 
 	snprintf(out, outlen, "{ %s, a=%u, b=%u, v=%" PRIu32 " }",
