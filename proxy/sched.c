@@ -507,6 +507,12 @@ max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* The time of t's held slot j places after the next one (shared mode),
  * in ms rounded up. */
 static uint64_t
@@ -581,7 +587,7 @@ lane_due(const struct sched *s, const struct lane *t, uint64_t now_ms)
 	uint64_t	 ask;
 
 	if (s->share.shared && t->g_left == 0 && !t->asking &&
-	    t->queued > 0) {
+	    t->queued > 0 && t->inflight < cap_now(s, t)) {
 		ask = max_u64(max_u64(t->ask_after_ms, t->paused_until),
 		    now_ms);
 		if (ask < due)
@@ -854,7 +860,7 @@ sched_wants(struct sched *s, uint64_t now_ms, uint64_t max_k,
 	struct ring_walk	 w;
 	struct lane		*t;
 	struct sched_want	 want;
-	uint64_t		 horizon = s->share.horizon_ms;
+	uint64_t		 horizon = s->share.horizon_ms, cap;
 
 	if (!s->share.shared)
 		return;
@@ -864,11 +870,14 @@ sched_wants(struct sched *s, uint64_t now_ms, uint64_t max_k,
 		 * that may be over: sending it now could overrun the next. */
 		if (t->g_left > 0 && slot_ms(t, 0) + horizon < now_ms)
 			drop_slots(s, t);
+		cap = cap_now(s, t);
 		if (t->asking || t->g_left > 0 || t->ask_after_ms > now_ms ||
-		    t->paused_until > now_ms)
+		    t->paused_until > now_ms || t->inflight >= cap)
 			continue;
+		/* No more than it can send: a slot it must hold while its
+		 * calls are out would go stale, and be lost to everyone. */
 		want.tenant = t->name;
-		want.k = t->queued < max_k ? t->queued : max_k;
+		want.k = min_u64(min_u64(t->queued, cap - t->inflight), max_k);
 		want.floor = t->floor;
 		want.lim = t->lim;
 		t->asking = 1;

@@ -99,7 +99,8 @@ struct sched_share {
 void		 sched_set_share(struct sched *, const struct sched_share *,
 		    uint64_t now_ms);
 
-/* A lane that wants slots: k, up to max_k, for its queued calls. */
+/* A lane that wants slots: k for its queued calls, no more than its
+ * in-flight cap leaves room for, nor max_k. */
 struct sched_want {
 	const char		*tenant;
 	uint64_t		 k;
@@ -107,8 +108,9 @@ struct sched_want {
 	const struct limits	*lim;
 };
 typedef void (*sched_want_cb)(const struct sched_want *, void *arg);
-/* Each lane with queued calls, no slots, no pause and no request out
- * asks now (fn is called; it counts as asking until its answer). */
+/* Each lane with queued calls, room under its in-flight cap, no slots,
+ * no pause and no request out asks now (fn is called; it counts as
+ * asking until its answer). */
 void		 sched_wants(struct sched *, uint64_t now_ms, uint64_t max_k,
 		    sched_want_cb fn, void *arg);
 

@@ -66,6 +66,8 @@ struct share {
 
 	enum { M_STARTING, M_SHARED, M_LOCAL } mode;
 	int			 ever_shared;
+	int			 leaving;	/* stopping: announce no more */
+	int			 closing;	/* share_free: fail quietly */
 	char			 why[160];	/* local: why */
 	unsigned		 fails;		/* in a row */
 	uint64_t		 instances;
@@ -148,6 +150,8 @@ go_shared(struct share *sh)
 static void
 fail(struct share *sh, const char *why)
 {
+	if (sh->closing)
+		return;
 	if (++sh->fails >= MAX_FAILS || !redis_is_up(sh->r)) {
 		sh->fails = 0;
 		go_local(sh, why);
@@ -550,11 +554,7 @@ announced(struct op *o, redisReply *r)
 
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < 1)
 		return;
-	if ((uint64_t)r->integer != sh->instances) {
-		sh->instances = (uint64_t)r->integer;
-		if (sh->mode == M_LOCAL)
-			set_sched(sh, 0, 0);
-	}
+	sh->instances = (uint64_t)r->integer;
 	go_shared(sh);
 }
 
@@ -577,6 +577,8 @@ announce(void *arg)
 {
 	struct share	*sh = arg;
 
+	if (sh->leaving)
+		return;
 	if (redis_is_up(sh->r))
 		send_announce(sh, 0);
 	loop_timer_arm(sh->loop, &sh->announce, now_ms(sh) + ANNOUNCE_MS,
@@ -590,9 +592,12 @@ state(int up, const char *why, void *arg)
 	char		 b[160];
 
 	if (up) {
-		send_announce(sh, 0);
+		if (!sh->leaving)
+			send_announce(sh, 0);
 		return;
 	}
+	if (sh->closing)
+		return;
 	snprintf(b, sizeof(b), "%s", why);
 	go_local(sh, b);
 }
@@ -671,7 +676,10 @@ share_new(struct loop *loop, const struct config *cfg, struct sched *sched,
 void
 share_leave(struct share *sh)
 {
-	if (sh != NULL && redis_is_up(sh->r))
+	if (sh == NULL)
+		return;
+	sh->leaving = 1;
+	if (redis_is_up(sh->r))
 		send_announce(sh, 1);
 }
 
@@ -680,6 +688,7 @@ share_free(struct share *sh)
 {
 	if (sh == NULL)
 		return;
+	sh->closing = 1;
 	loop_timer_disarm(sh->loop, &sh->announce);
 	loop_timer_disarm(sh->loop, &sh->grace);
 	redis_free(sh->sub);

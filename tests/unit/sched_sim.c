@@ -369,31 +369,37 @@ can_ask(const struct sim *m, int t)
 
 	return m->share.shared && mt->lane && q_len(mt) > 0 &&
 	    !mt->asking && held(mt) == 0 && m->now >= mt->ask_after &&
-	    m->now >= mt->pause_until;
+	    m->now >= mt->pause_until &&
+	    mt->inflight < lim(m, t)->concurrency;
 }
 
-/* Why the first lane in shared mode with calls and no slots may not ask
- * now, as text (for a message). */
+/* Why each lane in shared mode with calls and no slots may not ask now,
+ * as text (for a message). */
 static void
 no_ask(const struct sim *m, char *out, size_t outlen)
 {
 	const struct mtenant	*mt;
+	size_t			 len = 0;
 	int			 t;
 
 	out[0] = '\0';
-	for (t = 0; t < NT; t++) {
+	for (t = 0; t < NT && len + 1 < outlen; t++) {
 		mt = &m->t[t];
 		if (!m->share.shared || q_len(mt) == 0 || held(mt) > 0)
 			continue;
 		if (mt->asking)
-			snprintf(out, outlen, " (%s asks)", names[t]);
+			snprintf(out + len, outlen - len, " (%s asks)",
+			    names[t]);
 		else if (m->now < mt->pause_until)
-			snprintf(out, outlen, " (%s is paused until %" PRIu64
-			    ")", names[t], mt->pause_until);
+			snprintf(out + len, outlen - len, " (%s is paused "
+			    "until %" PRIu64 ")", names[t], mt->pause_until);
+		else if (mt->inflight >= lim(m, t)->concurrency)
+			snprintf(out + len, outlen - len, " (%s is at its "
+			    "in-flight cap)", names[t]);
 		else
-			snprintf(out, outlen, " (%s retries at %" PRIu64 ")",
-			    names[t], mt->ask_after);
-		return;
+			snprintf(out + len, outlen - len, " (%s retries at %"
+			    PRIu64 ")", names[t], mt->ask_after);
+		len += strlen(out + len);
 	}
 }
 
@@ -1148,7 +1154,7 @@ on_want(const struct sched_want *w, void *arg)
 /*
  * sched_wants: slots older than the horizon are dropped first; then
  * exactly the lanes that could ask, ask, each once, for min(queued,
- * max_k), with their floor.  Before the due time with nothing new, no
+ * room under the in-flight cap, max_k), with their floor.  Before the due time with nothing new, no
  * lane that held no slots asks.
  */
 static void
@@ -1196,10 +1202,14 @@ op_wants(struct sim *m, const struct sim_op *op)
 		    mt->ask_after, mt->pause_until);
 		CHECK(m, !m->before_due || had[t], "sched_wants asked for %s "
 		    "before the due time %" PRIu64, names[t], m->due);
+		/* no more than it can send: its queue, the room under its
+		 * in-flight cap, max_k */
 		k = q_len(mt) < max_k ? q_len(mt) : max_k;
+		if (lim(m, t)->concurrency - mt->inflight < k)
+			k = lim(m, t)->concurrency - mt->inflight;
 		CHECK(m, a->k == k, "sched_wants asked %" PRIu64 " slots for "
-		    "%s, with %zu queued and max_k %" PRIu64, a->k, names[t],
-		    q_len(mt), max_k);
+		    "%s, with %zu queued, %" PRIu64 " in flight and max_k %"
+		    PRIu64, a->k, names[t], q_len(mt), mt->inflight, max_k);
 		CHECK(m, a->floor == mt->floor, "sched_wants asked for %s with "
 		    "floor %d, the model says %d", names[t], a->floor,
 		    mt->floor);
