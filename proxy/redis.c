@@ -45,7 +45,7 @@
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
+#define BACKOFF_MAX_MS	2000
 #define CONNECT_MIN_MS	1000	/* resolve + connect + AUTH/SELECT */
 #define RESOLVE_POLL_MS	10	/* how often gai_error() is asked */
 #define READ_CHUNK	16384
@@ -469,7 +469,7 @@ rng_next(struct redis *r)
 	return z ^ (z >> 31);
 }
 
-/* The backoff with +-25 % jitter; the next one doubles, up to 5 s. */
+/* The backoff with +-25 % jitter; the next one doubles, up to 2 s. */
 static uint64_t
 next_delay(struct redis *r)
 {

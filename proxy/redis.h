@@ -9,7 +9,7 @@
  * subscriber, else a PING).  Commands are only taken while it is up.
  * When it breaks (an error, the server closing, a deadline passed) every
  * queued command's callback gets NULL, the state callback hears why, and
- * it connects again after 100 ms, then 200 ms, ... 5 s (+-25 %).
+ * it connects again after 100 ms, then 200 ms, ... 2 s (+-25 %).
  */
 #ifndef WEIR_REDIS_H
 #define WEIR_REDIS_H

@@ -925,9 +925,23 @@ sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
 	struct lane	*t;
 
 	s->granted += g->n;
-	if ((t = asker(s, tenant)) == NULL ||
-	    learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1 ||
-	    !s->share.shared) {
+	if ((t = asker(s, tenant)) == NULL) {
+		s->wasted += g->n;
+		return;
+	}
+	if (learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1) {
+		/*
+		 * Older than the lane's: computed before a pause it heard of
+		 * since, or Redis lost its state (restarted, flushed) and
+		 * counts from 0 again.  Drop the slots, take Redis' epoch
+		 * (a pause heard of stays in paused_until) and ask again.
+		 */
+		s->wasted += g->n;
+		t->g_epoch = g->epoch;
+		t->ask_after_ms = now_ms + 1;
+		return;
+	}
+	if (!s->share.shared) {
 		s->wasted += g->n;
 		return;
 	}

@@ -119,7 +119,7 @@ static void
 go_local(struct share *sh, const char *why)
 {
 	if (sh->mode != M_LOCAL || strcmp(sh->why, why) != 0)
-		log_warn("redis %s: %s; pacing locally at 1/%" PRIu64
+		log_warnx("redis %s: %s; pacing locally at 1/%" PRIu64
 		    " of each tenant's limits", sh->addr_str, why,
 		    sh->instances > 0 ? sh->instances : 1);
 	snprintf(sh->why, sizeof(sh->why), "%s", why);

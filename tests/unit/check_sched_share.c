@@ -274,6 +274,32 @@ START_TEST(a_newer_epoch_drops_slots_granted_before_it)
 }
 END_TEST
 
+START_TEST(a_redis_that_lost_its_epochs_does_not_stall_a_lane)
+{
+	struct config	*cfg = cfg_of("rate = 10/s\nburst = 10\n");
+	struct sched	*s = sched_new(cfg);
+	struct wants	 ws;
+	uint64_t	 at[4];
+	int		 i;
+
+	share(s, 1, 1, 0, 0);
+	for (i = 0; i < 3; i++)
+		submit(s, mk("a", UINT64_MAX), 0);
+	sched_shared_pause(s, "a", 4, 10, 0);
+	/* Redis restarted empty: its epoch is 0 again */
+	ck_assert_int_eq(asks(s, 10, &ws), 1);
+	grant(s, "a", 2, 0, 100000, 0, 10);
+	ck_assert_int_eq(run(s, 10, 10, at, 4), 0);
+	ck_assert_int_eq(asks(s, 10, &ws), 0);	/* not in a storm */
+	ck_assert_int_eq(asks(s, 11, &ws), 1);
+	grant(s, "a", 2, 0, 100000, 0, 11);
+	ck_assert_int_eq(run(s, 11, 111, at, 4), 2);
+	drain(s);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(a_pause_in_a_reply_holds_the_lane)
 {
 	struct config	*cfg = cfg_of("rate = 10/s\nburst = 10\n");
@@ -484,6 +510,7 @@ suite(void)
 	tcase_add_test(tc, no_slots_means_ask_again_later);
 	tcase_add_test(tc, a_newer_epoch_drops_slots_granted_before_it);
 	tcase_add_test(tc, a_pause_in_a_reply_holds_the_lane);
+	tcase_add_test(tc, a_redis_that_lost_its_epochs_does_not_stall_a_lane);
 	tcase_add_test(tc, stale_slots_are_dropped_not_sent);
 	tcase_add_test(tc, back_to_local_without_a_burst);
 	tcase_add_test(tc,

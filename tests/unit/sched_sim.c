@@ -1250,7 +1250,8 @@ answer_whom(const struct sim *m, const struct sim_op *op)
 /*
  * The model's side of sched_grant: a grant for a lane that does not ask
  * (or in local mode) is wasted whole, so is one of an epoch older than
- * the lane knows; else the lane learns its epoch (a newer one drops what
+ * the lane knows (which then takes that epoch and asks again 1 ms
+ * later); else the lane learns its epoch (a newer one drops what
  * it held) and pause, and holds its slots, or asks again after retry.
  */
 static void
@@ -1266,7 +1267,11 @@ model_grant(struct sim *m, int t, const struct sched_slots *g)
 	}
 	mt->asking = 0;
 	if (g->epoch < mt->epoch) {
+		/* computed before a pause the lane heard of, or Redis lost
+		 * its state: dropped, Redis' epoch taken, ask again soon */
 		m->wasted += g->n;
+		mt->epoch = g->epoch;
+		mt->ask_after = m->now + 1;
 		return;
 	}
 	if (g->epoch > mt->epoch) {
