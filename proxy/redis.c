@@ -275,18 +275,18 @@ parse_userinfo(const char *s, size_t len, struct redis_addr *out, char *why,
 	const char	*colon = memchr(s, ':', len);
 
 	if (colon == NULL || colon == s + len - 1) {
-		set_why(why, whylen, "redis: expected [USER]:PASSWORD@ "
+		set_why(why, whylen, "expected [USER]:PASSWORD@ "
 		    "before the host");
 		return -1;
 	}
 	if (colon > s && (out->user = pct_decode(s,
 	    (size_t)(colon - s))) == NULL) {
-		set_why(why, whylen, "redis: bad %-escape in the user");
+		set_why(why, whylen, "bad %-escape in the user");
 		return -1;
 	}
 	if ((out->password = pct_decode(colon + 1,
 	    len - (size_t)(colon + 1 - s))) == NULL) {
-		set_why(why, whylen, "redis: bad %-escape in the password");
+		set_why(why, whylen, "bad %-escape in the password");
 		return -1;
 	}
 	return 0;
@@ -308,7 +308,7 @@ parse_hostport(const char *s, size_t len, struct redis_addr *out,
 		host = xstrndup(s + 1, (size_t)(hend - s - 1));
 		if (inet_pton(AF_INET6, host, &a6) != 1) {
 			free(host);
-			set_why(why, whylen, "redis: bad IPv6 address in []");
+			set_why(why, whylen, "bad IPv6 address in []");
 			return -1;
 		}
 		if (hend + 1 < end) {
@@ -325,7 +325,7 @@ parse_hostport(const char *s, size_t len, struct redis_addr *out,
 		else
 			hend = end;
 		if (!host_name_ok(s, (size_t)(hend - s))) {
-			set_why(why, whylen, "redis: bad host (an IPv6 "
+			set_why(why, whylen, "bad host (an IPv6 "
 			    "address goes in []): " ADDR_USAGE);
 			return -1;
 		}
@@ -334,7 +334,7 @@ parse_hostport(const char *s, size_t len, struct redis_addr *out,
 	if (port != NULL && parse_num(port, (size_t)(end - port), 1, 65535,
 	    &p) == -1) {
 		free(host);
-		set_why(why, whylen, "redis: expected a port 1-65535");
+		set_why(why, whylen, "expected a port 1-65535");
 		return -1;
 	}
 	out->host = host;
@@ -370,7 +370,7 @@ parse_tcp(const char *rest, struct redis_addr *out, char *why, size_t whylen)
 	if (slash != NULL && slash[1] != '\0') {
 		if (parse_num(slash + 1, strlen(slash + 1), 0, INT_MAX,
 		    &db) == -1) {
-			set_why(why, whylen, "redis: expected /DB, a number, "
+			set_why(why, whylen, "expected /DB, a number, "
 			    "after the host");
 			return -1;
 		}

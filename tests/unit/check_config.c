@@ -1013,6 +1013,47 @@ START_TEST(shipped_file_is_the_defaults)
 }
 END_TEST
 
+START_TEST(redis_keys)
+{
+	struct config	*cfg;
+
+	cfg = load_mem("");
+	ck_assert_ptr_null(cfg->redis);		/* off by default */
+	ck_assert_uint_eq(cfg->redis_timeout_ms, 50);
+	ck_assert_str_eq(cfg->redis_prefix, "weir:");
+	config_free(cfg);
+	cfg = load_mem("redis = redis://:pw@10.0.0.5:6380/3\n"
+	    "redis_timeout = 20ms\nredis_prefix = app1:\n");
+	ck_assert_str_eq(cfg->redis, "redis://:pw@10.0.0.5:6380/3");
+	ck_assert_uint_eq(cfg->redis_timeout_ms, 20);
+	ck_assert_str_eq(cfg->redis_prefix, "app1:");
+	config_free(cfg);
+	cfg = load_mem("redis = unix:/run/redis/redis.sock?db=1\n");
+	ck_assert_str_eq(cfg->redis, "unix:/run/redis/redis.sock?db=1");
+	config_free(cfg);
+	cfg = load_mem("redis = redis://a:1\nredis =\n");
+	ck_assert_ptr_null(cfg->redis);		/* empty: off again */
+	config_free(cfg);
+	/* errors name the place and never echo the value (a password) */
+	mem_fails("\nredis = redis://:s3cret@host:0\n",
+	    "weir.conf:2: redis: expected a port 1-65535");
+	mem_fails("redis = http://:s3cret@host\n",
+	    "weir.conf:1: redis: expected "
+	    "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:/PATH[?db=N]");
+	mem_fails("redis = unix:relative.sock\n",
+	    "weir.conf:1: redis: unix: expected an absolute path: expected "
+	    "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:/PATH[?db=N]");
+	mem_fails("redis_timeout = 0\n",
+	    "weir.conf:1: redis_timeout: must be between 1ms and 10s");
+	mem_fails("redis_timeout = 11s\n",
+	    "weir.conf:1: redis_timeout: must be between 1ms and 10s");
+	mem_fails("redis_prefix = a{b\n", "weir.conf:1: redis_prefix: no "
+	    "spaces, braces or control characters");
+	mem_fails("redis_prefix = \"\"\n",
+	    "weir.conf:1: redis_prefix: expected 1 to 64 characters");
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1037,6 +1078,7 @@ config_suite(void)
 	tcase_add_test(tc, load_precedence);
 	tcase_add_test(tc, load_actions_and_bad_flags);
 	tcase_add_test(tc, shipped_file_is_the_defaults);
+	tcase_add_test(tc, redis_keys);
 	tcase_add_test(tc,
 	    priority_rules_keep_order_and_tenant_sections_have_their_own);
 	suite_add_tcase(s, tc);
