@@ -222,7 +222,7 @@ render_redis(const struct admin_view *v, struct buf *b)
 	    (unsigned long long)si.timeouts, (unsigned long long)si.reconnects,
 	    (unsigned long long)si.granted, (unsigned long long)si.wasted,
 	    (unsigned long long)si.mismatches, si.rtt_count > 0 ?
-	    (double)si.rtt_sum_ms / (double)si.rtt_count : 0.0);
+	    (double)si.rtt_sum_us / 1000.0 / (double)si.rtt_count : 0.0);
 }
 
 static void

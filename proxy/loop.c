@@ -47,8 +47,9 @@ read_clock(struct loop_time *t)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->mono_ms = (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000;
+	t->mono_us = (uint64_t)ts.tv_sec * 1000000 +
+	    (uint64_t)ts.tv_nsec / 1000;
+	t->mono_ms = t->mono_us / 1000;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -22,6 +22,7 @@
 /* The clock, read once per turn. */
 struct loop_time {
 	uint64_t	 mono_ms;	/* CLOCK_MONOTONIC */
+	uint64_t	 mono_us;	/* the same in microseconds */
 	int64_t		 wall_ms;	/* CLOCK_REALTIME, for dates */
 };
 

@@ -37,8 +37,8 @@ void	metrics_queue_wait(struct metrics *, enum prio_class cls,
 	    uint64_t ms);
 
 /* Totals of one tenant, for /status. */
-/* A Redis round trip took ms. */
-void	metrics_redis_rtt(struct metrics *, uint64_t ms);
+/* A Redis round trip took us microseconds. */
+void	metrics_redis_rtt(struct metrics *, uint64_t us);
 
 struct metrics_totals {
 	uint64_t	 requests;	/* answered to clients */

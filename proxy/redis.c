@@ -77,6 +77,7 @@ struct op {
 	redis_reply_cb	 fn;
 	void		*arg;
 	uint64_t	 queued_ms;
+	uint64_t	 queued_us;	/* the same, for the round trip */
 	struct op	*next;
 };
 
@@ -458,6 +459,13 @@ now_ms(const struct redis *r)
 	return loop_time(r->loop)->mono_ms;
 }
 
+/* From queueing op to now, in microseconds of the loop's clock. */
+static uint64_t
+rtt_us(const struct redis *r, const struct op *op)
+{
+	return loop_time(r->loop)->mono_us - op->queued_us;
+}
+
 /* splitmix64: only the backoff's jitter, nothing secret. */
 static uint64_t
 rng_next(struct redis *r)
@@ -627,7 +635,7 @@ fail_head(struct redis *r)
 	if ((r->head = op->next) == NULL)
 		r->tail = NULL;
 	r->stats.failed++;
-	op->fn(NULL, now_ms(r) - op->queued_ms, op->arg);
+	op->fn(NULL, rtt_us(r, op), op->arg);
 	free(op);
 	return r->freed ? -1 : 0;
 }
@@ -780,7 +788,7 @@ dispatch(struct redis *r, redisReply *reply)
 	r->stats.replies++;
 	if (reply->type == REDIS_REPLY_ERROR)
 		r->stats.errors++;
-	op->fn(reply, now_ms(r) - op->queued_ms, op->arg);
+	op->fn(reply, rtt_us(r, op), op->arg);
 	freeReplyObject(reply);
 	free(op);
 	return r->freed ? -1 : 0;
@@ -1260,6 +1268,7 @@ redis_command(struct redis *r, int argc, const char **argv,
 	op->fn = fn;
 	op->arg = arg;
 	op->queued_ms = now_ms(r);
+	op->queued_us = loop_time(r->loop)->mono_us;
 	op->next = NULL;
 	if (r->tail != NULL)
 		r->tail->next = op;

@@ -51,11 +51,11 @@ struct redis;
  * A command's reply (an error reply is a reply: reply->type ==
  * REDIS_REPLY_ERROR), or NULL when the command failed: not sent, the
  * connection lost, no reply within the timeout, or redis_free().
- * rtt_ms: the loop's time from queueing to the reply.  The reply is
+ * rtt_us: the loop's time from queueing to the reply, in microseconds.  The reply is
  * freed when the callback returns.  Called exactly once per command
  * redis_command() took.
  */
-typedef void (*redis_reply_cb)(struct redisReply *reply, uint64_t rtt_ms,
+typedef void (*redis_reply_cb)(struct redisReply *reply, uint64_t rtt_us,
 	    void *arg);
 /*
  * The connection came up (up = 1, the opening commands answered), or an

@@ -46,9 +46,6 @@
 
 #define MAX_ARGS		10
 
-const uint64_t share_rtt_ms[SHARE_RTT_BUCKETS] = {
-	1, 2, 5, 10, 25, 50, 100, 250
-};
 
 struct share {
 	struct loop		*loop;
@@ -77,8 +74,7 @@ struct share {
 	struct loop_timer	 grace;
 
 	uint64_t		 ops, errors, timeouts, mismatches;
-	uint64_t		 rtt_le[SHARE_RTT_BUCKETS];
-	uint64_t		 rtt_count, rtt_sum_ms;
+	uint64_t		 rtt_count, rtt_sum_us;
 	uint64_t		 last_mismatch_log_ms;
 };
 
@@ -159,16 +155,11 @@ fail(struct share *sh, const char *why)
 }
 
 static void
-record_rtt(struct share *sh, uint64_t rtt)
+record_rtt(struct share *sh, uint64_t rtt_us)
 {
-	int	 i;
-
-	metrics_redis_rtt(sh->metrics, rtt);
+	metrics_redis_rtt(sh->metrics, rtt_us);
 	sh->rtt_count++;
-	sh->rtt_sum_ms += rtt;
-	for (i = 0; i < SHARE_RTT_BUCKETS; i++)
-		if (rtt <= share_rtt_ms[i])
-			sh->rtt_le[i]++;
+	sh->rtt_sum_us += rtt_us;
 }
 
 static void
@@ -184,7 +175,7 @@ op_free(struct op *o)
 static int	op_send(struct op *);
 
 static void
-op_reply(redisReply *reply, uint64_t rtt, void *arg)
+op_reply(redisReply *reply, uint64_t rtt_us, void *arg)
 {
 	struct op	*o = arg;
 	struct share	*sh = o->sh;
@@ -196,7 +187,7 @@ op_reply(redisReply *reply, uint64_t rtt, void *arg)
 		op_free(o);
 		return;
 	}
-	record_rtt(sh, rtt);
+	record_rtt(sh, rtt_us);
 	if (reply->type == REDIS_REPLY_ERROR && o->script != NULL &&
 	    !o->reloaded && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 		/* Redis lost the script: send it whole, which loads it. */
@@ -661,11 +652,13 @@ share_new(struct loop *loop, const struct config *cfg, struct sched *sched,
 	log_startup("sharing budgets through redis %s as %s (prefix %s, "
 	    "timeout %" PRIu64 " ms)", sh->addr_str, sh->id, sh->prefix,
 	    cfg->redis_timeout_ms);
+	/* The pass first: the connections' passes, added after it, write
+	 * what it asked for in the same turn. */
+	loop_add_pass(loop, share_pass, NULL, sh);
 	sh->r = redis_new(loop, &sh->addr, cfg->redis_timeout_ms, state, sh);
 	sh->sub = redis_new(loop, &sh->addr, cfg->redis_timeout_ms, sub_state,
 	    sh);
 	redis_subscribe(sh->sub, sh->channel, pause_message, sh);
-	loop_add_pass(loop, share_pass, NULL, sh);
 	loop_timer_arm(loop, &sh->announce, now_ms(sh) + ANNOUNCE_MS,
 	    announce, sh);
 	loop_timer_arm(loop, &sh->grace, now_ms(sh) + cfg->redis_timeout_ms,
@@ -689,6 +682,7 @@ share_free(struct share *sh)
 	if (sh == NULL)
 		return;
 	sh->closing = 1;
+	loop_del_pass(sh->loop, share_pass, sh);
 	loop_timer_disarm(sh->loop, &sh->announce);
 	loop_timer_disarm(sh->loop, &sh->grace);
 	redis_free(sh->sub);
@@ -727,9 +721,8 @@ share_info(const struct share *sh, struct share_info *i)
 	i->errors = sh->errors;
 	i->timeouts = sh->timeouts;
 	i->reconnects = rs.connects > 0 ? rs.connects - 1 : 0;
-	memcpy(i->rtt_le, sh->rtt_le, sizeof(i->rtt_le));
 	i->rtt_count = sh->rtt_count;
-	i->rtt_sum_ms = sh->rtt_sum_ms;
+	i->rtt_sum_us = sh->rtt_sum_us;
 	i->granted = sched_totals(sh->sched).granted;
 	i->wasted = sched_totals(sh->sched).wasted;
 	i->mismatches = sh->mismatches;

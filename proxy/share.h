@@ -59,14 +59,12 @@ struct share_info {
 	uint64_t	 instances;	/* live instances last seen */
 	uint64_t	 local_ms;	/* time spent in local mode */
 	uint64_t	 ops, errors, timeouts, reconnects;
-	uint64_t	 rtt_le[8];	/* round trips <= share_rtt_ms[i] */
-	uint64_t	 rtt_count;
-	uint64_t	 rtt_sum_ms;
+	uint64_t	 rtt_count;	/* round trips (metrics has them
+					 * as a histogram) */
+	uint64_t	 rtt_sum_us;
 	uint64_t	 granted, wasted;
 	uint64_t	 mismatches;	/* replies whose limits differed */
 };
-#define SHARE_RTT_BUCKETS	8
-extern const uint64_t share_rtt_ms[SHARE_RTT_BUCKETS];
 void		 share_info(const struct share *, struct share_info *);
 
 #endif

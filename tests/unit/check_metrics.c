@@ -39,7 +39,7 @@ answered(const char *tenant, int status, uint64_t ms)
 	c->status = status;
 	metrics_attempt(m, c, ms);
 	metrics_queue_wait(m, PRIO_NORMAL, ms / 2);
-	metrics_redis_rtt(m, ms / 100);
+	metrics_redis_rtt(m, ms * 10);
 	metrics_answered(m, c, status);
 	call_free(c);
 }

@@ -53,7 +53,7 @@ struct slot {
 	int		 type;
 	long long	 integer;
 	char		 str[64];
-	uint64_t	 rtt_ms;
+	uint64_t	 rtt_ms;	/* from the callback's rtt_us */
 	uint64_t	 at_ms;		/* loop time of the callback */
 };
 
@@ -363,13 +363,13 @@ on_state(int up, const char *why, void *arg)
 }
 
 static void
-on_reply(struct redisReply *reply, uint64_t rtt_ms, void *arg)
+on_reply(struct redisReply *reply, uint64_t rtt_us, void *arg)
 {
 	struct slot	*s = arg;
 
 	ck_assert_int_eq(s->called, 0);		/* once */
 	s->called = 1;
-	s->rtt_ms = rtt_ms;
+	s->rtt_ms = rtt_us / 1000;
 	s->at_ms = now();
 	if (reply == NULL)
 		s->null = 1;
@@ -387,10 +387,10 @@ on_reply(struct redisReply *reply, uint64_t rtt_ms, void *arg)
 static struct slot	 slots[256];
 
 static void
-on_reply_ordered(struct redisReply *reply, uint64_t rtt_ms, void *arg)
+on_reply_ordered(struct redisReply *reply, uint64_t rtt_us, void *arg)
 {
 	T.order[T.norder++] = (int)((struct slot *)arg - slots);
-	on_reply(reply, rtt_ms, arg);
+	on_reply(reply, rtt_us, arg);
 }
 
 static struct redis *
@@ -1010,9 +1010,9 @@ END_TEST
 
 /* Frees the connection from its first reply. */
 static void
-on_reply_free(struct redisReply *reply, uint64_t rtt_ms, void *arg)
+on_reply_free(struct redisReply *reply, uint64_t rtt_us, void *arg)
 {
-	on_reply_ordered(reply, rtt_ms, arg);
+	on_reply_ordered(reply, rtt_us, arg);
 	redis_free(T.free_me);
 	redis_free(T.free_me);		/* twice is harmless */
 }
