@@ -592,17 +592,39 @@ setup(void)
 	wait_mode(ALL, "shared", NW, 5000, NULL, NULL);
 }
 
+/*
+ * Stop everything.  Each weir still running must exit 0 on SIGTERM and
+ * have logged no sanitizer report (a sanitized build's weir reports
+ * there).
+ */
 static void
 teardown(void)
 {
-	int	 w;
+	char	*log, why[1600] = "";
+	int	 w, status;
 
-	for (w = 0; w < NW; w++)
+	for (w = 0; w < NW; w++) {
+		if (W[w].pid > 0) {
+			kill(W[w].pid, SIGTERM);
+			status = h_wait_exit(&W[w], 5000);
+			log = h_stderr_contents(&W[w]);
+			if (why[0] == '\0' && (status == -1 ||
+			    !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+			    strstr(log, "Sanitizer") != NULL ||
+			    strstr(log, "runtime error") != NULL))
+				snprintf(why, sizeof(why), "w%d exited with "
+				    "status %#x; its log ends: %s", w + 1, status,
+				    strlen(log) > 1200 ? log + strlen(log) - 1200 :
+				    log);
+			free(log);
+		}
 		h_stop(&W[w]);
+	}
 	fake_stop(api);
 	fake_stop(login);
 	api = login = NULL;
 	rs_stop(&RS);
+	ck_assert_msg(why[0] == '\0', "%s", why);
 }
 
 /* Every live weir's /status, as TAP comments (when a test fails). */
