@@ -67,6 +67,7 @@ struct lane {
 	uint64_t		 g_T_us;
 	uint64_t		 g_i, g_left;
 	uint64_t		 g_epoch;	/* newest pause epoch seen */
+	uint64_t		 ask_epoch;	/* g_epoch when it last asked */
 	uint64_t		 ask_after_ms;	/* no reservation before */
 	int			 asking;	/* a reservation is out */
 	int			 floor;		/* the next one restarts empty */
@@ -881,6 +882,7 @@ sched_wants(struct sched *s, uint64_t now_ms, uint64_t max_k,
 		want.floor = t->floor;
 		want.lim = t->lim;
 		t->asking = 1;
+		t->ask_epoch = t->g_epoch;
 		t->floor = 0;
 		fn(&want, arg);
 	}
@@ -899,21 +901,22 @@ asker(struct sched *s, const char *tenant)
 }
 
 /* Learn the pause and epoch a reply or message says; 0, or -1 if it is
- * older than what t knows (its slots predate a 429). */
+ * older than what t knows (its slots predate a 429).  The pause holds
+ * whatever the epoch: a later end is never wrong to keep. */
 static int
 learn_epoch(struct sched *s, struct lane *t, uint64_t epoch,
     uint64_t pause_ms, uint64_t now_ms)
 {
+	if (pause_ms > 0 && now_ms + pause_ms > t->paused_until) {
+		t->paused_until = now_ms + pause_ms;
+		t->keep_until = max_u64(t->keep_until,
+		    t->paused_until + KEEP_LEARNED_MS);
+	}
 	if (epoch < t->g_epoch)
 		return -1;
 	if (epoch > t->g_epoch) {
 		drop_slots(s, t);
 		t->g_epoch = epoch;
-	}
-	if (pause_ms > 0 && now_ms + pause_ms > t->paused_until) {
-		t->paused_until = now_ms + pause_ms;
-		t->keep_until = max_u64(t->keep_until,
-		    t->paused_until + KEEP_LEARNED_MS);
 	}
 	return 0;
 }
@@ -925,23 +928,20 @@ sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
 	struct lane	*t;
 
 	s->granted += g->n;
-	if ((t = asker(s, tenant)) == NULL) {
-		s->wasted += g->n;
-		return;
-	}
-	if (learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1) {
-		/*
-		 * Older than the lane's: computed before a pause it heard of
-		 * since, or Redis lost its state (restarted, flushed) and
-		 * counts from 0 again.  Drop the slots, take Redis' epoch
-		 * (a pause heard of stays in paused_until) and ask again.
-		 */
-		s->wasted += g->n;
+	/*
+	 * Redis' epoch only grows while it keeps the tenant's state: a reply
+	 * older than what the lane knew when it asked means Redis lost it
+	 * (restarted empty, the key expired or was evicted) and counts from
+	 * 0 again.  Take its count, or every later reply is "stale" too.
+	 * (A reply computed before a pause the lane learned while asking is
+	 * not older than that: it is dropped below.)
+	 */
+	if ((t = lane_find(s, tenant)) != NULL && t->asking &&
+	    g->epoch < t->ask_epoch)
 		t->g_epoch = g->epoch;
-		t->ask_after_ms = now_ms + 1;
-		return;
-	}
-	if (!s->share.shared) {
+	if ((t = asker(s, tenant)) == NULL ||
+	    learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1 ||
+	    !s->share.shared) {
 		s->wasted += g->n;
 		return;
 	}

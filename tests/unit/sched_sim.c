@@ -62,6 +62,7 @@ struct mtenant {
 	uint64_t	 inflight;
 	uint64_t	 pause_until;
 	uint64_t	 learned_per_min;
+	uint64_t	 ask_epoch;	/* epoch when it last asked */
 	uint64_t	 sends[NSENDS];	/* ring, since the last reload */
 	size_t		 nsends;
 
@@ -1217,6 +1218,7 @@ op_wants(struct sim *m, const struct sim_op *op)
 		    "limits than its own", names[t]);
 		asked[t] = 1;
 		mt->asking = 1;
+		mt->ask_epoch = mt->epoch;
 		mt->ask_k = a->k;
 		mt->ask_at = m->now;
 		sim_stats.floors += mt->floor;
@@ -1266,20 +1268,22 @@ model_grant(struct sim *m, int t, const struct sched_slots *g)
 		return;
 	}
 	mt->asking = 0;
-	if (g->epoch < mt->epoch) {
-		/* computed before a pause the lane heard of, or Redis lost
-		 * its state: dropped, Redis' epoch taken, ask again soon */
-		m->wasted += g->n;
+	/* below the epoch the lane knew when it asked: Redis lost its
+	 * state and counts again from there */
+	if (g->epoch < mt->ask_epoch)
 		mt->epoch = g->epoch;
-		mt->ask_after = m->now + 1;
+	/* a pause holds whatever its epoch */
+	if (g->pause_ms > 0 && m->now + g->pause_ms > mt->pause_until)
+		mt->pause_until = m->now + g->pause_ms;
+	if (g->epoch < mt->epoch) {
+		/* computed before a pause heard of while asking */
+		m->wasted += g->n;
 		return;
 	}
 	if (g->epoch > mt->epoch) {
 		drop_grant(m, t, "a newer epoch", g->epoch);
 		mt->epoch = g->epoch;
 	}
-	if (g->pause_ms > 0 && m->now + g->pause_ms > mt->pause_until)
-		mt->pause_until = m->now + g->pause_ms;
 	if (!m->share.shared) {
 		m->wasted += g->n;
 		return;
@@ -1388,14 +1392,15 @@ op_spause(struct sim *m, const struct sim_op *op)
 		told = mt->epoch;	/* sched would not learn it */
 	sched_shared_pause(m->s, names[t], told, pause, m->now);
 	sim_stats.shared_pauses++;
-	if (!mt->lane || epoch < mt->epoch)
+	if (!mt->lane)
 		return;
+	/* a pause holds whatever its epoch */
+	if (pause > 0 && m->now + pause > mt->pause_until)
+		mt->pause_until = m->now + pause;
 	if (epoch > mt->epoch) {
 		drop_grant(m, t, "a newer epoch", epoch);
 		mt->epoch = epoch;
 	}
-	if (pause > 0 && m->now + pause > mt->pause_until)
-		mt->pause_until = m->now + pause;
 }
 
 /* Finish everything and check that every call came out exactly once. */
