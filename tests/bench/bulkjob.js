@@ -11,7 +11,19 @@
  *          answer is a failure the app saw.
  * naive:   "on 429 sleep Retry-After and retry" (the loop apps write by
  *          hand); other failures count.
- * Prints one JSON line: {"mode","elapsed_s","calls","failed","retries"}.
+ * --client ID: every tenant of this process logs in as client ID (secret
+ *          "secret-ID") instead of bulk-client-<i>: several processes
+ *          with --tenants 1 --client ID are replicas of one app, sharing
+ *          one client's rate limit (tests/bench/replicas.sh).
+ * --tag NAME: send "X-Bench-Tag: NAME" with every call (fakeup --log
+ *          prints it: which replica sent what).
+ * --start-at MS: wait until the wall clock (Date.now()) reaches MS before
+ *          starting, so that processes started one after the other begin
+ *          together; elapsed_s then counts from MS, and late_ms says
+ *          how late the process was ready (0: it waited).
+ * Prints one JSON line: {"mode","elapsed_s","calls","failed","retries",
+ * "statuses","start_ms","end_ms","late_ms"} (start_ms and end_ms: wall
+ * clock).
  */
 'use strict';
 const http = require('http');
@@ -26,10 +38,15 @@ const ntenants = Number(arg('tenants', '3'));
 const concurrency = Number(arg('concurrency', '10'));
 const mode = arg('mode', 'noretry');
 const pageSize = Number(arg('page-size', '25'));
+const client = arg('client', '');
+const startAt = Number(arg('start-at', '0'));
+const tag = arg('tag', '');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const stats = { calls: 0, failed: 0, retries: 0, statuses: {} };
 
 function once(method, path, headers, body) {
+	if (tag !== '')
+		headers = { ...headers, 'X-Bench-Tag': tag };
 	return new Promise((resolve, reject) => {
 		const req = http.request({
 			host: base.hostname, port: base.port, method, path,
@@ -89,8 +106,9 @@ async function pool(jobs, n) {
 }
 
 async function tenant(i) {
-	const id = `bulk-client-${i}`;
-	const basic = Buffer.from(`${id}:secret-${i}`).toString('base64');
+	const id = client !== '' ? client : `bulk-client-${i}`;
+	const secret = client !== '' ? `secret-${client}` : `secret-${i}`;
+	const basic = Buffer.from(`${id}:${secret}`).toString('base64');
 	const login = await call('POST', '/oauth/token', {
 		'Authorization': `Basic ${basic}`,
 		'Content-Type': 'application/x-www-form-urlencoded',
@@ -128,11 +146,17 @@ async function tenant(i) {
 }
 
 (async () => {
-	const t0 = process.hrtime.bigint();
+	const late = startAt > 0 ? Math.max(0, Date.now() - startAt) : 0;
+	if (startAt > Date.now())
+		await sleep(startAt - Date.now());
+	const start = startAt > 0 ? startAt : Date.now();
+	const t0 = process.hrtime.bigint() -
+	    BigInt(Math.max(0, Date.now() - start)) * 1000000n;
 	await Promise.all(Array.from({ length: ntenants }, (_, i) => tenant(i)));
 	const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
 	console.log(JSON.stringify({ mode, elapsed_s: +elapsed.toFixed(2),
 	    calls: stats.calls, failed: stats.failed, retries: stats.retries,
-	    statuses: stats.statuses }));
+	    statuses: stats.statuses, start_ms: start, end_ms: Date.now(),
+	    late_ms: late }));
 	agent.destroy();
 })();
