@@ -68,6 +68,9 @@ struct lane {
 	uint64_t		 g_i, g_left;
 	uint64_t		 g_epoch;	/* newest pause epoch seen */
 	uint64_t		 ask_epoch;	/* g_epoch when it last asked */
+	uint64_t		 ask_k;		/* slots it last asked for */
+	uint64_t		 g_ahead;	/* ask for this many even if
+						 * fewer are queued */
 	uint64_t		 ask_after_ms;	/* no reservation before */
 	int			 asking;	/* a reservation is out */
 	int			 floor;		/* the next one restarts empty */
@@ -823,6 +826,7 @@ drop_slots(struct sched *s, struct lane *t)
 {
 	s->wasted += t->g_left;
 	t->g_left = 0;
+	t->g_ahead = 0;		/* asking ahead was too much, or is over */
 }
 
 void
@@ -878,11 +882,13 @@ sched_wants(struct sched *s, uint64_t now_ms, uint64_t max_k,
 		/* No more than it can send: a slot it must hold while its
 		 * calls are out would go stale, and be lost to everyone. */
 		want.tenant = t->name;
-		want.k = min_u64(min_u64(t->queued, cap - t->inflight), max_k);
+		want.k = min_u64(min_u64(max_u64(t->queued, t->g_ahead),
+		    cap - t->inflight), max_k);
 		want.floor = t->floor;
 		want.lim = t->lim;
 		t->asking = 1;
 		t->ask_epoch = t->g_epoch;
+		t->ask_k = want.k;
 		t->floor = 0;
 		fn(&want, arg);
 	}
@@ -921,6 +927,23 @@ learn_epoch(struct sched *s, struct lane *t, uint64_t epoch,
 	return 0;
 }
 
+/*
+ * How many slots t should ask for next time, queued or not.  When Redis
+ * granted all it asked for, every one due at once (the bucket is far from
+ * binding), calls arrive faster than one reservation a round trip serves:
+ * ask for twice as many next time (at most burst), so that the next calls
+ * find slots held instead of waiting for Redis.  Unused, they are dropped
+ * after the horizon.  Once the rate binds, only what is queued.
+ */
+static uint64_t
+ahead(const struct lane *t, const struct sched_slots *g)
+{
+	if (g->n == 0 || g->n < t->ask_k ||
+	    g->d0_us + (int64_t)((g->n - 1) * g->T_us) > 0)
+		return 0;
+	return min_u64(2 * g->n, t->lim->burst);
+}
+
 void
 sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
     uint64_t now_ms)
@@ -950,6 +973,7 @@ sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
 		set_rate(s, t, now_ms);
 	}
 	t->ask_after_ms = g->n == 0 ? now_ms + g->retry_ms : 0;
+	t->g_ahead = ahead(t, g);
 	if (g->n == 0)
 		return;
 	t->g_start_us = (int64_t)(now_ms * 1000);

@@ -99,8 +99,10 @@ struct sched_share {
 void		 sched_set_share(struct sched *, const struct sched_share *,
 		    uint64_t now_ms);
 
-/* A lane that wants slots: k for its queued calls, no more than its
- * in-flight cap leaves room for, nor max_k. */
+/* A lane that wants slots: k for its queued calls (or, while Redis grants
+ * all it asks at once, up to twice its last grant, at most burst, for the
+ * calls to come), no more than its in-flight cap leaves room for, nor
+ * max_k. */
 struct sched_want {
 	const char		*tenant;
 	uint64_t		 k;

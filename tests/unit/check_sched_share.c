@@ -327,6 +327,56 @@ START_TEST(an_epoch_that_went_back_is_redis_starting_over)
 }
 END_TEST
 
+START_TEST(asks_ahead_while_the_bucket_is_far_from_binding)
+{
+	struct config	*cfg = cfg_of("rate = 1000/s\nburst = 12\n"
+			    "concurrency = 100\n");
+	struct sched	*s = sched_new(cfg);
+	struct wants	 ws;
+	uint64_t	 at[40];
+
+	share(s, 1, 1, 0, 0);
+	submit(s, mk("a", UINT64_MAX), 0);
+	submit(s, mk("a", UINT64_MAX), 0);
+	submit(s, mk("a", UINT64_MAX), 0);
+	ck_assert_int_eq(asks(s, 0, &ws), 1);
+	ck_assert_uint_eq(ws.k[0], 3);
+	/* all 3, all due now: the next ask is for 6 even with one queued */
+	grant(s, "a", 3, -5000, 1000, 0, 0);
+	ck_assert_int_eq(run(s, 0, 0, at, 40), 3);
+	submit(s, mk("a", UINT64_MAX), 1);
+	ck_assert_int_eq(asks(s, 1, &ws), 1);
+	ck_assert_uint_eq(ws.k[0], 6);
+	grant(s, "a", 6, -6000, 1000, 0, 1);
+	ck_assert_int_eq(run(s, 1, 1, at, 40), 1);
+	/* the next calls find slots held: no round trip */
+	submit(s, mk("a", UINT64_MAX), 2);
+	ck_assert_int_eq(run(s, 2, 2, at, 40), 1);
+	ck_assert_int_eq(asks(s, 2, &ws), 0);
+	/* 4 held; spent, the next ask is for 12 (burst), not 12 + */
+	ck_assert_int_eq(run(s, 3, 3, at, 40), 0);
+	submit(s, mk("a", UINT64_MAX), 3);
+	submit(s, mk("a", UINT64_MAX), 3);
+	submit(s, mk("a", UINT64_MAX), 3);
+	submit(s, mk("a", UINT64_MAX), 3);
+	ck_assert_int_eq(run(s, 3, 3, at, 40), 4);
+	submit(s, mk("a", UINT64_MAX), 4);
+	ck_assert_int_eq(asks(s, 4, &ws), 1);
+	ck_assert_uint_eq(ws.k[0], 12);
+	/* the rate binds (the last slot is not due at once): only the
+	 * queue from then on */
+	grant(s, "a", 12, 0, 1000, 0, 4);
+	ck_assert_int_eq(run(s, 4, 4, at, 40), 1);
+	ck_assert_int_eq(run(s, 5, 30, at, 40), 0);	/* nothing queued */
+	submit(s, mk("a", UINT64_MAX), 300);
+	ck_assert_int_eq(asks(s, 300, &ws), 1);	/* stale: dropped */
+	ck_assert_uint_eq(ws.k[0], 1);
+	drain(s);
+	sched_free(s);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(a_pause_in_a_reply_holds_the_lane)
 {
 	struct config	*cfg = cfg_of("rate = 10/s\nburst = 10\n");
@@ -538,6 +588,7 @@ suite(void)
 	tcase_add_test(tc, a_newer_epoch_drops_slots_granted_before_it);
 	tcase_add_test(tc, an_epoch_that_went_back_is_redis_starting_over);
 	tcase_add_test(tc, a_pause_in_a_reply_holds_the_lane);
+	tcase_add_test(tc, asks_ahead_while_the_bucket_is_far_from_binding);
 	tcase_add_test(tc, stale_slots_are_dropped_not_sent);
 	tcase_add_test(tc, back_to_local_without_a_burst);
 	tcase_add_test(tc,

@@ -119,6 +119,7 @@ START_TEST(every_invariant_holds_over_random_histories)
 	ck_assert_uint_gt(sim_stats.asks, 0);
 	ck_assert_uint_gt(sim_stats.on_slots, 0);
 	ck_assert_uint_gt(sim_stats.stale, 0);
+	ck_assert_uint_gt(sim_stats.ahead, 0);
 	ck_assert_uint_gt(sim_stats.drained, 0);
 	ck_assert_uint_gt(sim_stats.beside, 0);
 	ck_assert_uint_gt(sim_stats.floors, 0);

@@ -79,6 +79,7 @@ struct mtenant {
 	uint64_t	 redis_epoch;	/* newest there is ("Redis") */
 	int		 asking;	/* an ask is out: for ask_k slots */
 	uint64_t	 ask_k, ask_at;
+	uint64_t	 ahead;		/* asks for this many, queued or not */
 	uint64_t	 ask_after;	/* no ask before (a retry time) */
 	int		 floor;		/* its next ask restarts empty */
 	uint64_t	 max_T_us;	/* slowest T its lane was granted */
@@ -354,6 +355,7 @@ drop_grant(struct sim *m, int t, const char *why, uint64_t by_epoch)
 {
 	struct mgrant	*g = &m->t[t].g;
 
+	m->t[t].ahead = 0;
 	if (!g->live)
 		return;
 	m->wasted += g->n - g->used;
@@ -1205,7 +1207,9 @@ op_wants(struct sim *m, const struct sim_op *op)
 		    "before the due time %" PRIu64, names[t], m->due);
 		/* no more than it can send: its queue, the room under its
 		 * in-flight cap, max_k */
-		k = q_len(mt) < max_k ? q_len(mt) : max_k;
+		k = q_len(mt) > mt->ahead ? q_len(mt) : mt->ahead;
+		if (k > max_k)
+			k = max_k;
 		if (lim(m, t)->concurrency - mt->inflight < k)
 			k = lim(m, t)->concurrency - mt->inflight;
 		CHECK(m, a->k == k, "sched_wants asked %" PRIu64 " slots for "
@@ -1220,6 +1224,8 @@ op_wants(struct sim *m, const struct sim_op *op)
 		mt->asking = 1;
 		mt->ask_epoch = mt->epoch;
 		mt->ask_k = a->k;
+		if (a->k > q_len(mt))
+			sim_stats.ahead++;
 		mt->ask_at = m->now;
 		sim_stats.floors += mt->floor;
 		mt->floor = 0;
@@ -1291,6 +1297,13 @@ model_grant(struct sim *m, int t, const struct sched_slots *g)
 	if (g->limit_per_min > 0)
 		mt->learned_per_min = g->limit_per_min;
 	mt->ask_after = g->n == 0 ? m->now + g->retry_ms : 0;
+	/* all it asked for, all due at once: ask twice that next time */
+	if (g->n > 0 && g->n >= mt->ask_k &&
+	    g->d0_us + (int64_t)((g->n - 1) * g->T_us) <= 0)
+		mt->ahead = 2 * g->n < lim(m, t)->burst ? 2 * g->n :
+		    lim(m, t)->burst;
+	else
+		mt->ahead = 0;
 	if (g->n == 0)
 		return;
 	memset(&mt->g, 0, sizeof(mt->g));

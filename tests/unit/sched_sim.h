@@ -133,6 +133,7 @@ struct sim_stats {
 	uint64_t	 on_slots;	/* calls sent on granted slots */
 	uint64_t	 granted, wasted;	/* slots */
 	uint64_t	 stale;		/* grants dropped past the horizon */
+	uint64_t	ahead;		/* asks for more than was queued */
 	uint64_t	 forgotten;	/* grants dropped with their lane */
 	uint64_t	 drained;	/* sent locally after shared mode */
 	uint64_t	 floors;	/* asks that restart empty */
