@@ -13,36 +13,9 @@
 #include "call.h"
 #include "config.h"
 #include "sched.h"
+#include "sched_fixture.h"
 #include "tap.h"
 #include "xmalloc.h"
-
-static struct config *
-cfg_of(const char *text)
-{
-	struct config	*cfg = config_new();
-	char		 err[256];
-
-	if (config_file_mem(cfg, "test.conf", text, err, sizeof(err)) == -1 ||
-	    config_finish(cfg, err, sizeof(err)) == -1)
-		ck_abort_msg("config: %s", err);
-	return cfg;
-}
-
-static struct call *
-mk(const char *tenant, uint64_t deadline)
-{
-	struct call	*c = call_new("GET", "/api/v2/flows");
-
-	c->tenant = xstrdup(tenant);
-	c->deadline_ms = deadline;
-	return c;
-}
-
-static void
-submit(struct sched *s, struct call *c, uint64_t now)
-{
-	ck_assert_int_eq(sched_submit(s, c, now), WERR_NONE);
-}
 
 static void
 finish(struct sched *s, struct call *c, uint64_t now)
