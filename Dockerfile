@@ -13,7 +13,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
 	autoconf automake build-essential pkg-config \
-	libcurl4-openssl-dev libjsmn-dev libmicrohttpd-dev libssl-dev \
+	libcurl4-openssl-dev libhiredis-dev libjsmn-dev libmicrohttpd-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -32,7 +32,7 @@ FROM debian:bookworm-slim
 # need a hand-written HTTP client.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-	ca-certificates curl libcurl4 libmicrohttpd12 libssl3 \
+	ca-certificates curl libcurl4 libhiredis0.14 libmicrohttpd12 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 weir \
  && useradd --system --uid 10001 --gid weir --no-create-home \
