@@ -266,6 +266,8 @@ read_process(const struct admin_view *v, struct metrics_process *out)
 	long		 page = sysconf(_SC_PAGESIZE);
 	int		 fds = 0;
 
+	/* Without redis the Redis fields stay unset: out->redis says so. */
+	memset(out, 0, sizeof(*out));
 	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
 		if (fgets(line, sizeof(line), f) != NULL) {
 			char *p = strrchr(line, ')');

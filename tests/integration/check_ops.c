@@ -450,7 +450,8 @@ wait_queued(const char *tenant, double n, double queued)
  * Every family has one HELP and one TYPE before its samples, a family's
  * samples are not interleaved with another's, no series appears twice,
  * counters are >= 0 and named *_total, histogram buckets are cumulative
- * with le increasing up to +Inf, which equals _count.
+ * with le increasing up to +Inf, which equals _count.  A family may have
+ * HELP and TYPE and no samples.
  */
 struct psample {
 	char	 name[128];
@@ -720,8 +721,12 @@ check_histograms(struct prom *p)
 				    "such _count", f->name, (int)klen, key,
 				    last_v);
 		}
-		if (nb == 0)
-			perr(p, 0, "%s: no le=\"+Inf\" bucket", f->name);
+		/* a family may have no series at all (the Redis rows
+		 * without redis), but not a _count without buckets */
+		for (k = 0; nb == 0 && k < p->n; k++)
+			if (strcmp(p->s[k].name, count) == 0)
+				perr(p, 0, "%s: no le=\"+Inf\" bucket",
+				    f->name);
 	}
 }
 
