@@ -46,6 +46,8 @@
 #   BENCH_KEEP=1       keep the temp dir (configs, logs, wrk output)
 #   BENCH_HOLD=1       start everything, print the ports and wait (for perf
 #                      or strace by hand); ^C ends it
+#   BENCH_WEIRS        more weirs to compare, "NAME=BINARY ...", each run
+#                      with log_level warn as target NAME (A/B of builds)
 #   WEIR_BIN, FAKEUP_BIN, NGINX, HAPROXY, WRK   binaries to use
 
 set -euo pipefail
@@ -64,6 +66,9 @@ conns_list=${BENCH_CONNECTIONS:-32 256 1024}
 runs=${BENCH_RUNS:-3}
 threads=${BENCH_THREADS:-1}
 targets=${BENCH_TARGETS:-fakeup nginx haproxy weir-warn weir-info}
+for w in ${BENCH_WEIRS:-}; do
+	targets+=" ${w%%=*}"
+done
 path=${BENCH_PATH:-}
 workers=${NGINX_WORKERS:-1}
 
@@ -215,21 +220,22 @@ start_haproxy() {
 	"$haproxy_bin" -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
 	pid=$!
 	pids+=($pid)
+	haproxy_pid=$pid
 	wait_port "$hport" "$pid" ||
 		die "haproxy did not start on port $hport: $(cat "$tmp/haproxy.out" 2>/dev/null)"
 	port[haproxy]=$hport
 }
 
-# --- weir NAME LOG_LEVEL: its defaults apart from the log level, where it
-# listens, what it forwards to, and pacing out of the way
+# --- weir NAME LOG_LEVEL [BINARY]: its defaults apart from the log level,
+# where it listens, what it forwards to, and pacing out of the way
 start_weir() {
-	local name=$1 level=$2 pid
+	local name=$1 level=$2 bin=${3:-$weir_bin} pid
 	echo "# weir config: flags only" >"$tmp/$name.conf"
 	(
 		for v in $(compgen -e | grep '^WEIR_' || true); do unset "$v"; done
 		export WEIR_ADMIN_LISTEN=off WEIR_RATE=1000000/s WEIR_BURST=100000 \
 		    WEIR_CONCURRENCY=10000 WEIR_LOG_LEVEL="$level"
-		exec "$weir_bin" -c "$tmp/$name.conf" -l 127.0.0.1:0 \
+		exec "$bin" -c "$tmp/$name.conf" -l 127.0.0.1:0 \
 		    -u "http://127.0.0.1:$fake_port" -L "http://127.0.0.1:$fake_port"
 	) >"$tmp/$name.out" 2>"$tmp/$name.log" &
 	pid=$!
@@ -245,6 +251,10 @@ wants nginx && start_nginx
 wants haproxy && start_haproxy
 wants weir-warn && start_weir weir-warn warn
 wants weir-info && start_weir weir-info info
+for w in ${BENCH_WEIRS:-}; do
+	[ -x "${w#*=}" ] || die "BENCH_WEIRS: ${w#*=} is not a program"
+	start_weir "${w%%=*}" warn "${w#*=}"
+done
 
 # --- check all answer the same thing before timing them
 curl -fsS -o "$tmp/check.fakeup" "http://127.0.0.1:$fake_port$path" ||
@@ -262,18 +272,38 @@ if [ "${BENCH_HOLD:-0}" = 1 ]; then
 		echo "$t 127.0.0.1:${port[$t]}${weir_pids[$t]:+ pid ${weir_pids[$t]}}"
 	done
 	echo "GET $path; holding until ^C"
-	while :; do sleep 3600; done
+	# in the background, so that a signal ends the wait at once
+	while :; do sleep 3600 & wait $!; done
 fi
 
-# bench NAME CONNS: wrk it; sets rps p50 p99 errs (latencies in ms)
+# The process doing a target's work, for its CPU time: weir, nginx's
+# worker, haproxy, the fake.
+declare -A cpu_pid
+cpu_pid[fakeup]=${pids[0]}
+for t in "${!weir_pids[@]}"; do cpu_pid[$t]=${weir_pids[$t]}; done
+if wants nginx; then
+	cpu_pid[nginx]=$(pgrep -P "$nginx_pid" | head -n1 || true)
+fi
+wants haproxy && cpu_pid[haproxy]=$haproxy_pid
+
+# CPU time of PID so far, user and system, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+hz=$(getconf CLK_TCK)
+
+# bench NAME CONNS: wrk it; sets rps p50 p99 errs (latencies in ms) and
+# cpu (the target's CPU microseconds per request)
 bench() {
 	local name=$1 c=$2 url="http://127.0.0.1:${port[$1]}$path"
-	local out="$tmp/wrk.$1.$2"
+	local out="$tmp/wrk.$1.$2" p=${cpu_pid[$1]:-} t0=0 t1=0
 	if [ "$warmup" != 0 ]; then
 		"$wrk_bin" -t"$threads" -c"$c" -d"$warmup" "$url" >/dev/null
 	fi
+	[ -n "$p" ] && t0=$(cpu_ticks "$p")
 	"$wrk_bin" -t"$threads" -c"$c" -d"$duration" --latency "$url" >"$out"
-	read -r rps p50 p99 errs < <(awk '
+	[ -n "$p" ] && t1=$(cpu_ticks "$p")
+	read -r rps p50 p99 errs n < <(awk '
 	function ms(v) {
 		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
 		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
@@ -285,7 +315,10 @@ bench() {
 	$1 == "99%"              { p99 = ms($2) }
 	/Non-2xx or 3xx/         { errs += $NF }
 	/Socket errors:/         { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
-	END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errs }' "$out")
+	/ requests in /          { n = $1 }
+	END { printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, errs, n }' "$out")
+	cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" \
+	    'BEGIN { if (n > 0 && d > 0) printf "%.0f", d * 1e6 / hz / n; else print "-" }')
 }
 
 load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
@@ -298,7 +331,7 @@ echo "  weir $("$weir_bin" -V 2>/dev/null | head -n1 | sed 's/^weir //'), one th
 echo
 
 # Best run per cell (most requests/s), and errors over all runs.
-declare -A R P50 P99 E
+declare -A R P50 P99 E CPU
 for c in $conns_list; do
 	for ((run = 1; run <= runs; run++)); do
 		for t in $targets; do
@@ -306,13 +339,13 @@ for c in $conns_list; do
 			k="$t,$c"
 			E[$k]=$(( ${E[$k]:-0} + errs ))
 			if [ -z "${R[$k]:-}" ] || [ "$rps" -gt "${R[$k]}" ]; then
-				R[$k]=$rps P50[$k]=$p50 P99[$k]=$p99
+				R[$k]=$rps P50[$k]=$p50 P99[$k]=$p99 CPU[$k]=$cpu
 			fi
 		done
 	done
 done
 
-printf '%-16s %6s %11s %9s %9s %7s %9s %10s\n' target conns 'requests/s' 'p50 ms' 'p99 ms' errors 'vs best' 'p99 vs'
+printf '%-16s %6s %11s %9s %9s %7s %9s %8s %9s\n' target conns 'requests/s' 'p50 ms' 'p99 ms' errors 'vs best' 'p99 vs' 'cpu us/r'
 for c in $conns_list; do
 	best=0 bestp99=0
 	for a in nginx haproxy; do
@@ -330,15 +363,15 @@ for c in $conns_list; do
 		[ "$t" = fakeup ] && label="fakeup (direct)"
 		ratio=$(awk -v a="${R[$k]}" -v b="$best" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
 		pr=$(awk -v a="${P99[$k]}" -v b="$bestp99" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
-		printf '%-16s %6s %11s %9s %9s %7s %9s %10s\n' "$label" "$c" "${R[$k]}" "${P50[$k]}" "${P99[$k]}" "${E[$k]}" "$ratio" "$pr"
+		printf '%-16s %6s %11s %9s %9s %7s %9s %8s %9s\n' "$label" "$c" "${R[$k]}" "${P50[$k]}" "${P99[$k]}" "${E[$k]}" "$ratio" "$pr" "${CPU[$k]}"
 	done
 done
-echo "(vs best: requests/s over the faster anchor's; p99 vs: p99 over the lower anchor p99; 1.00x = par)"
+echo "(vs best: requests/s over the faster anchor's; p99 vs: p99 over the lower anchor p99; 1.00x = par;"
+echo " cpu us/r: the target's own CPU time per request, user and system, in the run kept)"
 
 echo "load average after the runs: $(load) (anything else busy on the machine skews the numbers)"
 bad=0
-for t in weir-warn weir-info; do
-	wants "$t" || continue
+for t in "${!weir_pids[@]}"; do
 	if ! kill -0 "${weir_pids[$t]}" 2>/dev/null; then
 		echo "overhead.sh: $t died during the run: $(tail -n 5 "$tmp/$t.log")" >&2
 		bad=1
