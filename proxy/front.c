@@ -112,6 +112,13 @@ struct front {
 	struct req		*live;		/* every request not yet over */
 	int			 draining;	/* stopping: answers close */
 	int			 shutdown;	/* drain over: all answered 503 */
+	/*
+	 * MHD_run() has work: its epoll set is readable, or a connection
+	 * was resumed since it last ran.  Otherwise front's pass leaves it
+	 * be (it would only look at its epoll set and find nothing), unless
+	 * libmicrohttpd's timeout says it has something to do.
+	 */
+	int			 mhd_due;
 };
 
 /*
@@ -139,6 +146,14 @@ struct front {
 #define SHED_BATCH	64
 
 static void	stream_wake(struct front *, struct req *);
+
+/* Resume r's connection: libmicrohttpd answers it in its next run. */
+static void
+resume(struct front *f, struct req *r)
+{
+	MHD_resume_connection(r->conn);
+	f->mhd_due = 1;
+}
 
 static void
 http_date(const struct front *f, char *out, size_t len)
@@ -425,7 +440,7 @@ on_gone(struct watch_item *it, void *arg)
 		 * takes the call back. */
 		r->stream_wait = 0;
 		r->gone = 1;
-		MHD_resume_connection(r->conn);
+		resume(f, r);
 		return;
 	}
 	if (r->answer_ready)
@@ -435,7 +450,7 @@ on_gone(struct watch_item *it, void *arg)
 	r->call->done_ms = f->clock->mono_ms;
 	answered(f, r->call, 499, 0);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 /* The whole request is in: hand it to the call's life. */
@@ -898,6 +913,17 @@ shed(struct front *f)
 	}
 }
 
+/* libmicrohttpd's epoll set is readable (loop_fd_cb). */
+static void
+on_mhd_ready(int fd, int revents, void *arg)
+{
+	struct front	*f = arg;
+
+	(void)fd;
+	(void)revents;
+	f->mhd_due = 1;
+}
+
 struct front *
 front_new(const struct config *cfg, struct loop *loop,
     const struct front_hooks *hooks, void *arg)
@@ -967,7 +993,8 @@ front_new(const struct config *cfg, struct loop *loop,
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	/* Readiness only wakes the loop: front's pass does the work. */
-	if (loop_add_wake_fd(loop, mhd_epoll_fd(f->d)) == -1 ||
+	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, on_mhd_ready,
+	    f) == -1 ||
 	    loop_add_wake_fd(loop, watch_fd(f->watch)) == -1) {
 		log_error("too many descriptors for the loop");
 		MHD_stop_daemon(f->d);
@@ -1008,7 +1035,7 @@ front_free(struct front *f)
 		} else if (r->state == RQ_QUEUED && !r->answer_ready) {
 			/* its call goes back through on_completed */
 			r->gone = 1;
-			MHD_resume_connection(r->conn);
+			resume(f, r);
 		}
 	}
 	MHD_stop_daemon(f->d);	/* closes listen_fd */
@@ -1040,7 +1067,7 @@ long
 front_timeout(void *arg)
 {
 	struct front	*f = arg;
-	long		 ms = mhd_timeout(f->d);
+	long		 ms = f->mhd_due ? 0 : mhd_timeout(f->d);
 	long		 w = watch_timeout(f->watch, f->clock->mono_ms);
 
 	if (w != -1 && (ms == -1 || w < ms))
@@ -1054,7 +1081,10 @@ front_run(void *arg)
 	struct front	*f = arg;
 
 	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
-	MHD_run(f->d);
+	if (f->mhd_due || mhd_timeout(f->d) == 0) {
+		f->mhd_due = 0;
+		MHD_run(f->d);
+	}
 	if (saturated(f))
 		shed(f);
 	/* The listening socket wakes the loop while shed() answers it. */
@@ -1075,7 +1105,7 @@ stream_wake(struct front *f, struct req *r)
 		return;
 	r->stream_wait = 0;
 	unwatch(f, r);
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void
@@ -1091,7 +1121,7 @@ front_stream(struct front *f, struct call *c)
 	r->xfer_running = 1;
 	unwatch(f, r);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void
@@ -1109,7 +1139,7 @@ front_answer(struct front *f, struct call *c)
 	}
 	unwatch(f, r);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void
