@@ -484,24 +484,38 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* The upstream's header fields a client gets. */
+/* What add_upstream_header() needs besides the field. */
+struct resp_fields {
+	struct front		*f;
+	struct MHD_Response	*resp;
+	const struct call	*c;
+};
+
+/* route_hdr_fn: one upstream field onto the client's response, less
+ * those weir sets itself (the request id; Retry-After when recomputed). */
+static void
+add_upstream_header(const char *name, const char *value, void *arg)
+{
+	struct resp_fields	*rf = arg;
+
+	if (strcasecmp(name, rf->f->cfg->request_id_header) == 0 ||
+	    (rf->c->retry_after_s > 0 &&
+	    strcasecmp(name, "Retry-After") == 0))
+		return;
+	if (MHD_add_response_header(rf->resp, name, value) == MHD_NO)
+		log_debug("%s: response header %s not forwarded",
+		    rf->c->reqid, name);
+}
+
+/* The upstream's header fields a client gets, straight from the call's
+ * list into libmicrohttpd's (which copies them). */
 static void
 add_upstream_headers(struct front *f, struct MHD_Response *resp,
     const struct call *c)
 {
-	struct hdrs	 out = { 0 };
-	size_t		 i;
+	struct resp_fields	 rf = { f, resp, c };
 
-	route_response_headers(&c->resp_hdrs, &out);
-	hdrs_del(&out, f->cfg->request_id_header);
-	if (c->retry_after_s > 0)
-		hdrs_del(&out, "Retry-After");	/* recomputed */
-	for (i = 0; i < out.n; i++)
-		if (MHD_add_response_header(resp, out.v[i].name,
-		    out.v[i].value) == MHD_NO)
-			log_debug("%s: response header %s not forwarded",
-			    c->reqid, out.v[i].name);
-	hdrs_free(&out);
+	route_response_headers_each(&c->resp_hdrs, add_upstream_header, &rf);
 }
 
 /* Build the client's response from the upstream's answer. */

@@ -62,6 +62,7 @@ struct upstream {
 	void			*done_arg;
 	struct xfer		*free_xfers;
 	unsigned		 active;
+	struct buf		 line;		/* a request field being built */
 };
 
 /*
@@ -213,6 +214,7 @@ upstream_free(struct upstream *u)
 	loop_timer_disarm(u->loop, &u->timer);
 	free(u->dest[UP_API].url);
 	free(u->dest[UP_LOGIN].url);
+	buf_free(&u->line);
 	free(u);
 }
 
@@ -345,47 +347,80 @@ slist_add(struct curl_slist *l, const char *line)
 	return nl;
 }
 
+/* What build_headers() gathers, one field at a time. */
+struct hdr_lines {
+	const struct config	*cfg;
+	const struct call	*c;
+	struct curl_slist	*l;
+	struct buf		*line;		/* upstream's, reused */
+	const char		*fresh;		/* the retry's new id, or NULL */
+	int			 accept, ctype;	/* the call has them */
+};
+
+/* "name: value" (or "name;" when empty) onto the list, one copy: curl's. */
+static void
+add_line(struct hdr_lines *h, const char *name, const char *value)
+{
+	size_t	 nlen = strlen(name), vlen = strlen(value);
+
+	h->line->len = 0;
+	buf_append(h->line, name, nlen);
+	if (vlen == 0)
+		buf_append(h->line, ";", 2);
+	else {
+		buf_append(h->line, ": ", 2);
+		buf_append(h->line, value, vlen + 1);
+	}
+	h->l = slist_add(h->l, h->line->p);
+}
+
+/* route_hdr_fn: one field the attempt sends. */
+static void
+on_send_field(const char *name, const char *value, void *arg)
+{
+	struct hdr_lines	*h = arg;
+
+	if (strcasecmp(name, "Accept") == 0)
+		h->accept = 1;
+	else if (strcasecmp(name, "Content-Type") == 0)
+		h->ctype = 1;
+	if (h->fresh != NULL &&
+	    strcasecmp(name, h->cfg->request_id_header) == 0) {
+		add_line(h, name, h->fresh);
+		add_line(h, "X-Original-Request-Id", h->c->reqid);
+		return;
+	}
+	add_line(h, name, value);
+}
+
 /*
- * The request headers for curl.  curl adds Accept, Content-Type (with a
- * body) and Expect of its own unless told otherwise with "Name:"; a field
- * with an empty value is written "Name;".
+ * The request headers for curl, straight from the call's fields (no list
+ * of its own in between).  curl adds Accept, Content-Type (with a body)
+ * and Expect of its own unless told otherwise with "Name:"; a field with
+ * an empty value is written "Name;".
  */
 static struct curl_slist *
-build_headers(const struct config *cfg, const struct call *c)
+build_headers(struct upstream *u, const struct call *c)
 {
-	struct curl_slist	*l = NULL;
-	struct hdrs		 send = { 0 };
-	char			*line, fresh[64];
-	size_t			 i;
-	int			 renew;
+	const struct config	*cfg = u->cfg;
+	struct hdr_lines	 h;
+	char			 fresh[64];
 
+	memset(&h, 0, sizeof(h));
+	h.cfg = cfg;
+	h.c = c;
+	h.line = &u->line;
 	/* request_id_on_retry = renew: a new id per retry, the caller's in
 	 * a second field. */
-	renew = c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
-	    reqid_new(fresh, sizeof(fresh)) == 0;
-	route_upstream_headers(cfg, c, &send);
-	for (i = 0; i < send.n; i++) {
-		const struct hdr *h = &send.v[i];
-
-		if (renew && strcasecmp(h->name, cfg->request_id_header) == 0) {
-			xasprintf(&line, "%s: %s", h->name, fresh);
-			l = slist_add(l, line);
-			free(line);
-			xasprintf(&line, "X-Original-Request-Id: %s", c->reqid);
-		} else if (*h->value == '\0')
-			xasprintf(&line, "%s;", h->name);
-		else
-			xasprintf(&line, "%s: %s", h->name, h->value);
-		l = slist_add(l, line);
-		free(line);
-	}
-	if (hdrs_get(&send, "Accept") == NULL)
-		l = slist_add(l, "Accept:");
-	if (hdrs_get(&send, "Content-Type") == NULL)
-		l = slist_add(l, "Content-Type:");
-	l = slist_add(l, "Expect:");
-	hdrs_free(&send);
-	return l;
+	if (c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
+	    reqid_new(fresh, sizeof(fresh)) == 0)
+		h.fresh = fresh;
+	route_upstream_headers_each(cfg, c, on_send_field, &h);
+	if (!h.accept)
+		h.l = slist_add(h.l, "Accept:");
+	if (!h.ctype)
+		h.l = slist_add(h.l, "Content-Type:");
+	return slist_add(h.l, "Expect:");
 }
 
 static enum xfer_err
@@ -541,7 +576,7 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	}
 	x->call = c;
 	set_request(u, x->easy, c);
-	x->headers = build_headers(u->cfg, c);
+	x->headers = build_headers(u, c);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	set_transfer(u->cfg, x);
 
