@@ -112,6 +112,13 @@ struct front {
 	struct req		*live;		/* every request not yet over */
 	int			 draining;	/* stopping: answers close */
 	int			 shutdown;	/* drain over: all answered 503 */
+	/*
+	 * MHD_run() has work: its epoll set is readable, or a connection
+	 * was resumed since it last ran.  Otherwise front's pass leaves it
+	 * be (it would only look at its epoll set and find nothing), unless
+	 * libmicrohttpd's timeout says it has something to do.
+	 */
+	int			 mhd_due;
 };
 
 /*
@@ -139,6 +146,14 @@ struct front {
 #define SHED_BATCH	64
 
 static void	stream_wake(struct front *, struct req *);
+
+/* Resume r's connection: libmicrohttpd answers it in its next run. */
+static void
+resume(struct front *f, struct req *r)
+{
+	MHD_resume_connection(r->conn);
+	f->mhd_due = 1;
+}
 
 static void
 http_date(const struct front *f, char *out, size_t len)
@@ -425,7 +440,7 @@ on_gone(struct watch_item *it, void *arg)
 		 * takes the call back. */
 		r->stream_wait = 0;
 		r->gone = 1;
-		MHD_resume_connection(r->conn);
+		resume(f, r);
 		return;
 	}
 	if (r->answer_ready)
@@ -435,7 +450,7 @@ on_gone(struct watch_item *it, void *arg)
 	r->call->done_ms = f->clock->mono_ms;
 	answered(f, r->call, 499, 0);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 /* The whole request is in: hand it to the call's life. */
@@ -469,24 +484,38 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* The upstream's header fields a client gets. */
+/* What add_upstream_header() needs besides the field. */
+struct resp_fields {
+	struct front		*f;
+	struct MHD_Response	*resp;
+	const struct call	*c;
+};
+
+/* route_hdr_fn: one upstream field onto the client's response, less
+ * those weir sets itself (the request id; Retry-After when recomputed). */
+static void
+add_upstream_header(const char *name, const char *value, void *arg)
+{
+	struct resp_fields	*rf = arg;
+
+	if (strcasecmp(name, rf->f->cfg->request_id_header) == 0 ||
+	    (rf->c->retry_after_s > 0 &&
+	    strcasecmp(name, "Retry-After") == 0))
+		return;
+	if (MHD_add_response_header(rf->resp, name, value) == MHD_NO)
+		log_debug("%s: response header %s not forwarded",
+		    rf->c->reqid, name);
+}
+
+/* The upstream's header fields a client gets, straight from the call's
+ * list into libmicrohttpd's (which copies them). */
 static void
 add_upstream_headers(struct front *f, struct MHD_Response *resp,
     const struct call *c)
 {
-	struct hdrs	 out = { 0 };
-	size_t		 i;
+	struct resp_fields	 rf = { f, resp, c };
 
-	route_response_headers(&c->resp_hdrs, &out);
-	hdrs_del(&out, f->cfg->request_id_header);
-	if (c->retry_after_s > 0)
-		hdrs_del(&out, "Retry-After");	/* recomputed */
-	for (i = 0; i < out.n; i++)
-		if (MHD_add_response_header(resp, out.v[i].name,
-		    out.v[i].value) == MHD_NO)
-			log_debug("%s: response header %s not forwarded",
-			    c->reqid, out.v[i].name);
-	hdrs_free(&out);
+	route_response_headers_each(&c->resp_hdrs, add_upstream_header, &rf);
 }
 
 /* Build the client's response from the upstream's answer. */
@@ -898,6 +927,17 @@ shed(struct front *f)
 	}
 }
 
+/* libmicrohttpd's epoll set is readable (loop_fd_cb). */
+static void
+on_mhd_ready(int fd, int revents, void *arg)
+{
+	struct front	*f = arg;
+
+	(void)fd;
+	(void)revents;
+	f->mhd_due = 1;
+}
+
 struct front *
 front_new(const struct config *cfg, struct loop *loop,
     const struct front_hooks *hooks, void *arg)
@@ -967,7 +1007,8 @@ front_new(const struct config *cfg, struct loop *loop,
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	/* Readiness only wakes the loop: front's pass does the work. */
-	if (loop_add_wake_fd(loop, mhd_epoll_fd(f->d)) == -1 ||
+	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, on_mhd_ready,
+	    f) == -1 ||
 	    loop_add_wake_fd(loop, watch_fd(f->watch)) == -1) {
 		log_error("too many descriptors for the loop");
 		MHD_stop_daemon(f->d);
@@ -1008,7 +1049,7 @@ front_free(struct front *f)
 		} else if (r->state == RQ_QUEUED && !r->answer_ready) {
 			/* its call goes back through on_completed */
 			r->gone = 1;
-			MHD_resume_connection(r->conn);
+			resume(f, r);
 		}
 	}
 	MHD_stop_daemon(f->d);	/* closes listen_fd */
@@ -1040,7 +1081,7 @@ long
 front_timeout(void *arg)
 {
 	struct front	*f = arg;
-	long		 ms = mhd_timeout(f->d);
+	long		 ms = f->mhd_due ? 0 : mhd_timeout(f->d);
 	long		 w = watch_timeout(f->watch, f->clock->mono_ms);
 
 	if (w != -1 && (ms == -1 || w < ms))
@@ -1054,7 +1095,10 @@ front_run(void *arg)
 	struct front	*f = arg;
 
 	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
-	MHD_run(f->d);
+	if (f->mhd_due || mhd_timeout(f->d) == 0) {
+		f->mhd_due = 0;
+		MHD_run(f->d);
+	}
 	if (saturated(f))
 		shed(f);
 	/* The listening socket wakes the loop while shed() answers it. */
@@ -1075,7 +1119,7 @@ stream_wake(struct front *f, struct req *r)
 		return;
 	r->stream_wait = 0;
 	unwatch(f, r);
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void
@@ -1091,7 +1135,7 @@ front_stream(struct front *f, struct call *c)
 	r->xfer_running = 1;
 	unwatch(f, r);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void
@@ -1109,7 +1153,7 @@ front_answer(struct front *f, struct call *c)
 	}
 	unwatch(f, r);
 	r->answer_ready = 1;
-	MHD_resume_connection(r->conn);
+	resume(f, r);
 }
 
 void

@@ -1,10 +1,21 @@
 /*
- * loop.c - descriptors, timers and passes around one poll function; see
- * loop.h.  The only file that reads the clock.
+ * loop.c - descriptors in an epoll set, timers and passes; see loop.h.
+ * The only file that reads the clock.
+ *
+ * Descriptors sit in a table indexed by the descriptor, grown as needed.
+ * Each registration gets a generation, carried in its epoll events, so
+ * that an event still in the turn's batch for a descriptor removed (and
+ * perhaps, under the same number, added again) since is dropped.
+ * Level-triggered, as poll(2) was: a source that leaves bytes unread is
+ * woken again.
  */
+#include <sys/epoll.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "xmalloc.h"
@@ -15,11 +26,16 @@
 /* The longest sleep without a reason: the loop looks around anyway. */
 #define MAX_SLEEP_MS	1000
 
+/* Events taken from the kernel per turn; more wait for the next one
+ * (epoll hands them out round-robin). */
+#define MAX_EVENTS	256
+
 struct fd_source {
-	int		 fd;
-	int		 events;
 	loop_fd_cb	 fn;
 	void		*arg;
+	int		 events;	/* LOOP_READ | LOOP_WRITE */
+	int		 used;
+	uint32_t	 gen;		/* this registration's */
 };
 
 struct pass {
@@ -29,11 +45,13 @@ struct pass {
 };
 
 struct loop {
-	loop_poll_fn		 poll;
-	void			*poll_arg;
+	int			 epfd;
+	loop_wait_fn		 wait;
+	void			*wait_arg;
 	struct loop_time	 now;
-	struct fd_source	 fds[LOOP_MAX_FDS];
-	unsigned		 nfds;
+	struct fd_source	*fds;		/* by descriptor */
+	size_t			 fds_cap;
+	struct epoll_event	 ev[MAX_EVENTS];
 	struct pass		 passes[MAX_PASSES];
 	unsigned		 npasses;
 	unsigned		 pass_next;	/* the pass to run next this turn */
@@ -54,13 +72,25 @@ read_clock(struct loop_time *t)
 	t->wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* loop_wait_fn: the real sleep. */
+static int
+wait_epoll(int epfd, struct epoll_event *ev, int maxevents, int timeout_ms,
+    void *arg)
+{
+	(void)arg;
+	return epoll_wait(epfd, ev, maxevents, timeout_ms);
+}
+
 struct loop *
-loop_new(loop_poll_fn poll, void *poll_arg)
+loop_new(void)
 {
 	struct loop	*l = xcalloc(1, sizeof(*l));
 
-	l->poll = poll;
-	l->poll_arg = poll_arg;
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		free(l);
+		return NULL;
+	}
+	l->wait = wait_epoll;
 	read_clock(&l->now);
 	return l;
 }
@@ -68,7 +98,18 @@ loop_new(loop_poll_fn poll, void *poll_arg)
 void
 loop_free(struct loop *l)
 {
+	if (l == NULL)
+		return;
+	close(l->epfd);
+	free(l->fds);
 	free(l);
+}
+
+void
+loop_set_wait(struct loop *l, loop_wait_fn fn, void *arg)
+{
+	l->wait = fn;
+	l->wait_arg = arg;
 }
 
 const struct loop_time *
@@ -77,21 +118,77 @@ loop_time(const struct loop *l)
 	return &l->now;
 }
 
+static uint32_t
+to_epoll(int events)
+{
+	return (events & LOOP_READ ? EPOLLIN : 0) |
+	    (events & LOOP_WRITE ? EPOLLOUT : 0);
+}
+
+/* Make room in the table for fd. */
+static void
+grow(struct loop *l, int fd)
+{
+	size_t	 cap = l->fds_cap != 0 ? l->fds_cap : 64;
+
+	while (cap <= (size_t)fd)
+		cap *= 2;
+	l->fds = xrealloc(l->fds, cap * sizeof(l->fds[0]));
+	memset(l->fds + l->fds_cap, 0,
+	    (cap - l->fds_cap) * sizeof(l->fds[0]));
+	l->fds_cap = cap;
+}
+
+/*
+ * Into the epoll set, or its events changed.  The table and the set can
+ * disagree: a descriptor closed while registered leaves the set by
+ * itself, and one of the same number may come back.
+ */
+static int
+set_events(struct loop *l, int fd, struct fd_source *s, int add)
+{
+	struct epoll_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = to_epoll(s->events);
+	ev.data.u64 = (uint64_t)s->gen << 32 | (uint32_t)fd;
+	if (epoll_ctl(l->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd,
+	    &ev) == 0)
+		return 0;
+	if (add && errno == EEXIST)
+		return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (!add && errno == ENOENT)
+		return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return -1;
+}
+
 int
 loop_add_fd(struct loop *l, int fd, int events, loop_fd_cb fn, void *arg)
 {
-	unsigned	 i;
+	struct fd_source	*s;
+	int			 add;
 
-	for (i = 0; i < l->nfds && l->fds[i].fd != fd; i++)
-		;
-	if (i == LOOP_MAX_FDS)
+	if (fd < 0)
 		return -1;
-	if (i == l->nfds)
-		l->nfds++;
-	l->fds[i].fd = fd;
-	l->fds[i].events = events;
-	l->fds[i].fn = fn;
-	l->fds[i].arg = arg;
+	if ((size_t)fd >= l->fds_cap)
+		grow(l, fd);
+	s = &l->fds[fd];
+	events &= LOOP_READ | LOOP_WRITE;
+	add = !s->used;
+	if (add || s->events != events) {
+		struct fd_source	 was = *s;
+
+		if (add)
+			s->gen++;
+		s->events = events;
+		if (set_events(l, fd, s, add) == -1) {
+			*s = was;
+			return -1;
+		}
+	}
+	s->used = 1;
+	s->fn = fn;
+	s->arg = arg;
 	return 0;
 }
 
@@ -113,13 +210,17 @@ loop_add_wake_fd(struct loop *l, int fd)
 void
 loop_del_fd(struct loop *l, int fd)
 {
-	unsigned	 i;
+	struct fd_source	*s;
 
-	for (i = 0; i < l->nfds; i++)
-		if (l->fds[i].fd == fd) {
-			l->fds[i] = l->fds[--l->nfds];
-			return;
-		}
+	if (fd < 0 || (size_t)fd >= l->fds_cap || !l->fds[fd].used)
+		return;
+	s = &l->fds[fd];
+	/* Fails harmlessly if fd was closed first: it left the set then. */
+	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	s->used = 0;
+	s->gen++;	/* events still in this turn's batch are stale */
+	s->fn = NULL;
+	s->arg = NULL;
 }
 
 void
@@ -213,34 +314,49 @@ sleep_ms(struct loop *l)
 	return (int)ms;
 }
 
+/* One event's revents (LOOP_*) for source s, or 0 if it is stale. */
+static int
+revents_of(const struct loop *l, const struct epoll_event *ev, int *fdp)
+{
+	int			 fd = (int)(uint32_t)ev->data.u64, r = 0;
+	const struct fd_source	*s;
+
+	*fdp = fd;
+	if ((size_t)fd >= l->fds_cap)
+		return 0;
+	s = &l->fds[fd];
+	if (!s->used || s->gen != (uint32_t)(ev->data.u64 >> 32))
+		return 0;
+	if (ev->events & EPOLLIN)
+		r |= LOOP_READ;
+	if (ev->events & EPOLLOUT)
+		r |= LOOP_WRITE;
+	if (ev->events & (EPOLLERR | EPOLLHUP))
+		r |= s->events;		/* a read or write finds out */
+	if (ev->events & EPOLLERR)
+		r |= LOOP_ERROR;
+	return r & (s->events | LOOP_ERROR);
+}
+
 /* One turn: sleep, read the clock, descriptors, timers, passes. */
 static int
 turn(struct loop *l)
 {
-	struct loop_pollfd	 pfd[LOOP_MAX_FDS];
 	struct loop_timer	*t;
 	struct pass		 p;
-	unsigned		 i, n = l->nfds;
+	int			 i, n, fd, r;
 
-	for (i = 0; i < n; i++) {
-		pfd[i].fd = l->fds[i].fd;
-		pfd[i].events = l->fds[i].events;
-		pfd[i].revents = 0;
+	if ((n = l->wait(l->epfd, l->ev, MAX_EVENTS, sleep_ms(l),
+	    l->wait_arg)) == -1) {
+		if (errno != EINTR)
+			return -1;
+		n = 0;
 	}
-	if (l->poll(pfd, n, sleep_ms(l), l->poll_arg) == -1)
-		return -1;
 	read_clock(&l->now);
-	/* A callback may add or remove descriptors: look each up again. */
-	for (i = 0; i < n; i++) {
-		unsigned k;
-
-		if (pfd[i].revents == 0)
-			continue;
-		for (k = 0; k < l->nfds && l->fds[k].fd != pfd[i].fd; k++)
-			;
-		if (k < l->nfds)
-			l->fds[k].fn(pfd[i].fd, pfd[i].revents, l->fds[k].arg);
-	}
+	/* A callback may add or remove descriptors: each is checked. */
+	for (i = 0; i < n; i++)
+		if ((r = revents_of(l, &l->ev[i], &fd)) != 0)
+			l->fds[fd].fn(fd, r, l->fds[fd].arg);
 	while ((t = l->timers) != NULL && t->at_ms <= l->now.mono_ms) {
 		loop_timer_disarm(l, t);
 		t->fn(t->arg);

@@ -6,9 +6,10 @@
  * or a pass: a callback run on every turn of the loop, in the order the
  * passes were added, with a function that says how long the loop may
  * sleep for its sake.  Redis' ae.c (aeCreateFileEvent, aeCreateTimeEvent)
- * is the model.  The loop does the sleeping itself through one poll
- * function, libcurl's curl_multi_poll() in weir (upstream_poll), which
- * adds curl's own sockets and timeout to ours.
+ * is the model.  The loop sleeps in epoll_wait() on an epoll set of its
+ * own: every descriptor of weir's is in it, libcurl's sockets too
+ * (upstream.c registers them through libcurl's socket API), and
+ * libmicrohttpd's epoll set as one descriptor.
  *
  * The loop is the one place that reads the clock: every pass, callback
  * and timer of one turn sees the same loop_time, monotonic for intervals
@@ -26,23 +27,16 @@ struct loop_time {
 	int64_t		 wall_ms;	/* CLOCK_REALTIME, for dates */
 };
 
-/* Descriptors the loop watches at most (besides the poll function's
- * own): front, its hang-up watch, the signal pipe, the admin listener,
- * later Redis. */
-#define LOOP_MAX_FDS	16
-
 #define LOOP_READ	0x1
 #define LOOP_WRITE	0x2
+/* In revents only: the descriptor has an error (EPOLLERR); the events it
+ * is watched for are set too, so that a read or write finds it. */
+#define LOOP_ERROR	0x4
 
-/* One descriptor for the poll function (events and revents: LOOP_*). */
-struct loop_pollfd {
-	int		 fd;
-	int		 events;
-	int		 revents;
-};
-
-/* Sleep until a descriptor is ready or timeout_ms pass: -1 on failure. */
-typedef int	(*loop_poll_fn)(struct loop_pollfd *, unsigned n,
+struct epoll_event;
+/* What sleeps: epoll_wait(2) unless a test sets another (loop_set_wait).
+ * The number of events, or -1 with errno. */
+typedef int	(*loop_wait_fn)(int epfd, struct epoll_event *, int maxevents,
 		    int timeout_ms, void *arg);
 /* A descriptor is ready (revents: LOOP_*). */
 typedef void	(*loop_fd_cb)(int fd, int revents, void *arg);
@@ -63,13 +57,20 @@ struct loop_timer {
 
 struct loop;
 
-struct loop	*loop_new(loop_poll_fn, void *poll_arg);
+/* NULL if no epoll set could be made (errno set). */
+struct loop	*loop_new(void);
+/* Close the epoll set; the sources' descriptors are theirs to close. */
 void		 loop_free(struct loop *);
+/* Sleep in fn instead of epoll_wait() (tests: a fake clock of sleeps). */
+void		 loop_set_wait(struct loop *, loop_wait_fn, void *arg);
 /* The clock as of this turn. */
 const struct loop_time *loop_time(const struct loop *);
 
-/* Watch fd for events (LOOP_READ, LOOP_WRITE); again with other events
- * changes them.  0, or -1 when the table is full. */
+/* Watch fd for events (LOOP_READ, LOOP_WRITE; 0 for errors only); again
+ * changes the events, callback and arg.  Any number of descriptors.  0, or
+ * -1 when epoll refuses fd (a regular file, a closed descriptor).  A
+ * callback may add or remove descriptors, itself included: a descriptor
+ * removed in a turn gets no more of that turn's events. */
 int		 loop_add_fd(struct loop *, int fd, int events, loop_fd_cb,
 		    void *arg);
 void		 loop_del_fd(struct loop *, int fd);
@@ -90,7 +91,7 @@ void		 loop_timer_arm(struct loop *, struct loop_timer *,
 		    uint64_t at_ms, loop_cb, void *arg);
 void		 loop_timer_disarm(struct loop *, struct loop_timer *);
 
-/* Turn until loop_stop().  0, or -1 if the poll function failed. */
+/* Turn until loop_stop().  0, or -1 if epoll_wait() failed. */
 int		 loop_run(struct loop *);
 void		 loop_stop(struct loop *);
 

@@ -2,17 +2,19 @@
  * main.c - weir: command line, configuration, signals, the descriptor
  * budget, reloads and stops, and the wiring of the one loop.
  *
- * One thread.  The loop (loop.c) sleeps in curl_multi_poll() over curl's
- * sockets and the descriptors registered with it (libmicrohttpd's epoll
- * fds, front's hang-up watch, the signal pipe), waking at the earliest of
- * curl's timeout, the sources' timeouts and its timers, and then runs the
- * passes in the order they are added here.  A call's own story is in
+ * One thread.  The loop (loop.c) sleeps in epoll_wait() over the
+ * descriptors registered with it (curl's sockets, through its socket API,
+ * libmicrohttpd's epoll fds, front's hang-up watch, the signal pipe),
+ * waking at the earliest of its timers (curl's timeout among them) and the
+ * sources' timeouts, and then runs the passes in the order they are added
+ * here.  A call's own story is in
  * proxy.c.
  */
 #include <sys/resource.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,7 +383,7 @@ wire_loop(struct weir *w)
 {
 	loop_add_pass(w->loop, control, NULL, w);
 	loop_add_pass(w->loop, front_run, front_timeout, w->front);
-	loop_add_pass(w->loop, upstream_perform, NULL, w->up);
+	loop_add_pass(w->loop, upstream_perform, upstream_timeout, w->up);
 	/* Redis: reservations asked for, and written, before dispatch. */
 	w->share = share_new(w->loop, w->cfg, w->sched, w->metrics);
 	proxy_set_share(w->proxy, w->share);
@@ -400,7 +402,7 @@ wire_loop(struct weir *w)
 
 /*
  * Make every part and wire them: sched, the token map and metrics (pure
- * state), the loop around curl's poll, the upstream side, the call's life
+ * state), the loop, the upstream side, the call's life
  * (proxy), the client side, the admin listener.  0, or -1 (logged).
  */
 static int
@@ -419,12 +421,15 @@ start(struct weir *w)
 	w->sched = sched_new(w->cfg);
 	w->tenants = token_map_new((unsigned)w->cfg->max_tenants * 4);
 	w->metrics = metrics_new((unsigned)w->cfg->max_tenants);
-	if ((w->up = upstream_new(w->cfg)) == NULL) {
+	if ((w->loop = loop_new()) == NULL) {
+		log_warn("cannot make the loop's epoll set");
+		return -1;
+	}
+	log_set_clock(loop_time(w->loop));
+	if ((w->up = upstream_new(w->cfg, w->loop)) == NULL) {
 		log_error("cannot set up libcurl");
 		return -1;
 	}
-	w->loop = loop_new(upstream_poll, w->up);
-	log_set_clock(loop_time(w->loop));
 	w->proxy = proxy_new(w->cfg, loop_time(w->loop), w->sched,
 	    w->tenants, w->metrics);
 	upstream_set_callbacks(w->up, proxy_attempt_done, proxy_stream,
@@ -501,6 +506,15 @@ main(int argc, char *argv[])
 	char			 err[1024];
 	int			 rc = 1;
 
+	/*
+	 * glibc's fast bins off: a call's few dozen small blocks (curl's,
+	 * libmicrohttpd's, weir's) then go back through the thread cache
+	 * and the small bins, and the larger blocks of every call (buffers
+	 * of 1 KiB and more) no longer set off a consolidation of the fast
+	 * bins each time.  tests/bench/overhead.sh: about 7% less CPU per
+	 * call (commit message).
+	 */
+	mallopt(M_MXFAST, 0);
 	memset(&w, 0, sizeof(w));
 	w.argc = argc;
 	w.argv = argv;

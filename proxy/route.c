@@ -146,8 +146,8 @@ forwarded(const struct config *cfg, const char *name, const char *conn)
  * the head as received and nothing more (tests/bench/memory.sh).
  */
 void
-route_upstream_headers(const struct config *cfg, const struct call *c,
-    struct hdrs *out)
+route_upstream_headers_each(const struct config *cfg, const struct call *c,
+    route_hdr_fn fn, void *arg)
 {
 	const struct hdrs	*add = &cfg->add_headers;
 	char			*conn;
@@ -159,16 +159,32 @@ route_upstream_headers(const struct config *cfg, const struct call *c,
 
 		if (forwarded(cfg, h->name, conn) &&
 		    hdrs_get(add, h->name) == NULL)
-			hdrs_add(out, h->name, h->value);
+			fn(h->name, h->value, arg);
 	}
 	free(conn);
 	if (hdrs_get(add, cfg->request_id_header) == NULL)
-		hdrs_add(out, cfg->request_id_header, c->reqid);
-	hdrs_copy(out, add);
+		fn(cfg->request_id_header, c->reqid, arg);
+	for (i = 0; i < add->n; i++)
+		fn(add->v[i].name, add->v[i].value, arg);
+}
+
+/* route_hdr_fn: append to a list. */
+static void
+append(const char *name, const char *value, void *out)
+{
+	hdrs_add(out, name, value);
 }
 
 void
-route_response_headers(const struct hdrs *in, struct hdrs *out)
+route_upstream_headers(const struct config *cfg, const struct call *c,
+    struct hdrs *out)
+{
+	route_upstream_headers_each(cfg, c, append, out);
+}
+
+void
+route_response_headers_each(const struct hdrs *in, route_hdr_fn fn,
+    void *arg)
 {
 	char	*conn;
 	size_t	 i;
@@ -183,7 +199,13 @@ route_response_headers(const struct hdrs *in, struct hdrs *out)
 		    strcasecmp(name, "Content-Length") == 0 ||
 		    strncasecmp(name, "X-Weir-", 7) == 0)
 			continue;
-		hdrs_add(out, name, in->v[i].value);
+		fn(name, in->v[i].value, arg);
 	}
 	free(conn);
+}
+
+void
+route_response_headers(const struct hdrs *in, struct hdrs *out)
+{
+	route_response_headers_each(in, append, out);
 }

@@ -40,14 +40,24 @@ int	route_request_id(const struct config *, struct call *);
  */
 int	route_hop_by_hop(const char *name, const char *conn);
 
+/* One field, name and value owned by the list it comes from. */
+typedef void (*route_hdr_fn)(const char *name, const char *value,
+	    void *arg);
+
 /* The fields one attempt sends: the client's end-to-end ones, less any
  * the configuration's add_header replaces, the request id, then the
  * add_header fields.  Appended to out. */
 void	route_upstream_headers(const struct config *, const struct call *,
 	    struct hdrs *out);
+/* The same fields, in the same order, handed to fn one by one: no copy. */
+void	route_upstream_headers_each(const struct config *,
+	    const struct call *, route_hdr_fn fn, void *arg);
 
 /* Copy the response fields a client may see into out: not hop-by-hop
  * ones, not Content-Length, not X-Weir-* (weir adds its own). */
 void	route_response_headers(const struct hdrs *in, struct hdrs *out);
+/* The same fields handed to fn one by one: no copy. */
+void	route_response_headers_each(const struct hdrs *in, route_hdr_fn fn,
+	    void *arg);
 
 #endif

@@ -5,6 +5,15 @@
  * not re-created: a fresh handle costs a malloc and a memset of several KB)
  * and so are the transfer structs.  The multi handle keeps the connection
  * pool, so connections are reused across calls.
+ *
+ * curl runs on the loop through its socket API (curl's hiperfifo.c is the
+ * model): it tells which of its sockets to watch for what
+ * (CURLMOPT_SOCKETFUNCTION: loop_add_fd) and when it next needs a look
+ * (CURLMOPT_TIMERFUNCTION: a loop timer); a ready socket or the timer
+ * moves its transfers on (curl_multi_socket_action), and only those.  A
+ * look "at once" (0 ms: a transfer just added) is taken in upstream's
+ * pass, so that proxy_dispatch's calls go out in the turn that started
+ * them.  The pass also hands back the transfers that ended.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +53,16 @@ struct upstream {
 	const struct config	*cfg;
 	struct dest		 dest[2];	/* by enum upstream_kind */
 	CURLM			*multi;
+	struct loop		*loop;
+	struct loop_timer	 timer;		/* curl's timeout */
+	int			 kick;		/* curl asked for a look now */
 	int			 h2[2];		/* by enum upstream_kind */
 	upstream_done_cb	 done;
 	upstream_stream_cb	 stream;
 	void			*done_arg;
 	struct xfer		*free_xfers;
 	unsigned		 active;
+	struct buf		 line;		/* a request field being built */
 };
 
 /*
@@ -73,17 +86,87 @@ dest_set(struct dest *d, const char *base)
 	}
 }
 
+/* A socket of curl's is ready (loop_fd_cb). */
+static void
+on_curl_fd(int fd, int revents, void *arg)
+{
+	struct upstream	*u = arg;
+	int		 running, mask = 0;
+
+	if (revents & LOOP_READ)
+		mask |= CURL_CSELECT_IN;
+	if (revents & LOOP_WRITE)
+		mask |= CURL_CSELECT_OUT;
+	if (revents & LOOP_ERROR)
+		mask |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(u->multi, fd, mask, &running);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: what curl wants to hear about socket s. */
+static int
+on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct upstream	*u = arg;
+	int		 events = 0;
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_del_fd(u->loop, s);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= LOOP_READ;
+	if (what & CURL_POLL_OUT)
+		events |= LOOP_WRITE;
+	if (loop_add_fd(u->loop, s, events, on_curl_fd, u) == -1) {
+		log_warn("cannot watch upstream socket %d", (int)s);
+		return -1;	/* curl fails the transfer */
+	}
+	return 0;
+}
+
+/* curl's timeout is up (loop_cb of u->timer). */
+static void
+on_timeout(void *arg)
+{
+	struct upstream	*u = arg;
+	int		 running;
+
+	curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl next needs a look (-1: never). */
+static int
+on_timer(CURLM *multi, long ms, void *arg)
+{
+	struct upstream	*u = arg;
+
+	(void)multi;
+	loop_timer_disarm(u->loop, &u->timer);
+	u->kick = ms == 0;
+	if (ms > 0)
+		loop_timer_arm(u->loop, &u->timer,
+		    loop_time(u->loop)->mono_ms + (uint64_t)ms, on_timeout, u);
+	return 0;
+}
+
 struct upstream *
-upstream_new(const struct config *cfg)
+upstream_new(const struct config *cfg, struct loop *loop)
 {
 	struct upstream	*u;
 
 	u = xcalloc(1, sizeof(*u));
+	u->loop = loop;
 	upstream_set_config(u, cfg);
 	if ((u->multi = curl_multi_init()) == NULL) {
 		upstream_free(u);
 		return NULL;
 	}
+	curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
+	curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
 	curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	/* A bound on descriptors (main's budget); past it a transfer waits
 	 * in curl for a connection to come free. */
@@ -127,9 +210,11 @@ upstream_free(struct upstream *u)
 		free(x);
 	}
 	if (u->multi != NULL)
-		curl_multi_cleanup(u->multi);
+		curl_multi_cleanup(u->multi);	/* may remove sockets */
+	loop_timer_disarm(u->loop, &u->timer);
 	free(u->dest[UP_API].url);
 	free(u->dest[UP_LOGIN].url);
+	buf_free(&u->line);
 	free(u);
 }
 
@@ -262,47 +347,80 @@ slist_add(struct curl_slist *l, const char *line)
 	return nl;
 }
 
+/* What build_headers() gathers, one field at a time. */
+struct hdr_lines {
+	const struct config	*cfg;
+	const struct call	*c;
+	struct curl_slist	*l;
+	struct buf		*line;		/* upstream's, reused */
+	const char		*fresh;		/* the retry's new id, or NULL */
+	int			 accept, ctype;	/* the call has them */
+};
+
+/* "name: value" (or "name;" when empty) onto the list, one copy: curl's. */
+static void
+add_line(struct hdr_lines *h, const char *name, const char *value)
+{
+	size_t	 nlen = strlen(name), vlen = strlen(value);
+
+	h->line->len = 0;
+	buf_append(h->line, name, nlen);
+	if (vlen == 0)
+		buf_append(h->line, ";", 2);
+	else {
+		buf_append(h->line, ": ", 2);
+		buf_append(h->line, value, vlen + 1);
+	}
+	h->l = slist_add(h->l, h->line->p);
+}
+
+/* route_hdr_fn: one field the attempt sends. */
+static void
+on_send_field(const char *name, const char *value, void *arg)
+{
+	struct hdr_lines	*h = arg;
+
+	if (strcasecmp(name, "Accept") == 0)
+		h->accept = 1;
+	else if (strcasecmp(name, "Content-Type") == 0)
+		h->ctype = 1;
+	if (h->fresh != NULL &&
+	    strcasecmp(name, h->cfg->request_id_header) == 0) {
+		add_line(h, name, h->fresh);
+		add_line(h, "X-Original-Request-Id", h->c->reqid);
+		return;
+	}
+	add_line(h, name, value);
+}
+
 /*
- * The request headers for curl.  curl adds Accept, Content-Type (with a
- * body) and Expect of its own unless told otherwise with "Name:"; a field
- * with an empty value is written "Name;".
+ * The request headers for curl, straight from the call's fields (no list
+ * of its own in between).  curl adds Accept, Content-Type (with a body)
+ * and Expect of its own unless told otherwise with "Name:"; a field with
+ * an empty value is written "Name;".
  */
 static struct curl_slist *
-build_headers(const struct config *cfg, const struct call *c)
+build_headers(struct upstream *u, const struct call *c)
 {
-	struct curl_slist	*l = NULL;
-	struct hdrs		 send = { 0 };
-	char			*line, fresh[64];
-	size_t			 i;
-	int			 renew;
+	const struct config	*cfg = u->cfg;
+	struct hdr_lines	 h;
+	char			 fresh[64];
 
+	memset(&h, 0, sizeof(h));
+	h.cfg = cfg;
+	h.c = c;
+	h.line = &u->line;
 	/* request_id_on_retry = renew: a new id per retry, the caller's in
 	 * a second field. */
-	renew = c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
-	    reqid_new(fresh, sizeof(fresh)) == 0;
-	route_upstream_headers(cfg, c, &send);
-	for (i = 0; i < send.n; i++) {
-		const struct hdr *h = &send.v[i];
-
-		if (renew && strcasecmp(h->name, cfg->request_id_header) == 0) {
-			xasprintf(&line, "%s: %s", h->name, fresh);
-			l = slist_add(l, line);
-			free(line);
-			xasprintf(&line, "X-Original-Request-Id: %s", c->reqid);
-		} else if (*h->value == '\0')
-			xasprintf(&line, "%s;", h->name);
-		else
-			xasprintf(&line, "%s: %s", h->name, h->value);
-		l = slist_add(l, line);
-		free(line);
-	}
-	if (hdrs_get(&send, "Accept") == NULL)
-		l = slist_add(l, "Accept:");
-	if (hdrs_get(&send, "Content-Type") == NULL)
-		l = slist_add(l, "Content-Type:");
-	l = slist_add(l, "Expect:");
-	hdrs_free(&send);
-	return l;
+	if (c->attempts > 0 && cfg->request_id_on_retry == REQID_RENEW &&
+	    reqid_new(fresh, sizeof(fresh)) == 0)
+		h.fresh = fresh;
+	route_upstream_headers_each(cfg, c, on_send_field, &h);
+	if (!h.accept)
+		h.l = slist_add(h.l, "Accept:");
+	if (!h.ctype)
+		h.l = slist_add(h.l, "Content-Type:");
+	return slist_add(h.l, "Expect:");
 }
 
 static enum xfer_err
@@ -458,7 +576,7 @@ upstream_start(struct upstream *u, struct call *c, uint64_t now_ms)
 	}
 	x->call = c;
 	set_request(u, x->easy, c);
-	x->headers = build_headers(u->cfg, c);
+	x->headers = build_headers(u, c);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	set_transfer(u->cfg, x);
 
@@ -528,30 +646,12 @@ upstream_cancel(struct upstream *u, struct call *c)
 	xfer_release(u, x);
 }
 
-int
-upstream_poll(struct loop_pollfd *fds, unsigned n, int timeout_ms, void *arg)
+long
+upstream_timeout(void *arg)
 {
-	struct upstream		*u = arg;
-	struct curl_waitfd	 w[LOOP_MAX_FDS];
-	unsigned		 i;
-	int			 numfds = 0;
+	struct upstream	*u = arg;
 
-	if (n > sizeof(w) / sizeof(w[0]))
-		n = sizeof(w) / sizeof(w[0]);
-	for (i = 0; i < n; i++) {
-		w[i].fd = fds[i].fd;
-		w[i].events = (short)((fds[i].events & LOOP_READ ?
-		    CURL_WAIT_POLLIN : 0) | (fds[i].events & LOOP_WRITE ?
-		    CURL_WAIT_POLLOUT : 0));
-		w[i].revents = 0;
-	}
-	if (curl_multi_poll(u->multi, w, n, timeout_ms, &numfds) != CURLM_OK)
-		return -1;
-	for (i = 0; i < n; i++)
-		fds[i].revents = (w[i].revents & (CURL_WAIT_POLLIN |
-		    CURL_WAIT_POLLPRI) ? LOOP_READ : 0) |
-		    (w[i].revents & CURL_WAIT_POLLOUT ? LOOP_WRITE : 0);
-	return numfds;
+	return u->kick ? 0 : -1;
 }
 
 void
@@ -563,7 +663,12 @@ upstream_perform(void *arg)
 	struct call	*c;
 	int		 running, left;
 
-	curl_multi_perform(u->multi, &running);
+	if (u->kick) {
+		/* curl_multi_add_handle() asked: the new transfers start */
+		u->kick = 0;
+		curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
 	while ((m = curl_multi_info_read(u->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;

@@ -32,11 +32,13 @@ typedef void (*upstream_done_cb)(struct call *, void *arg);
  */
 typedef void (*upstream_stream_cb)(struct call *, void *arg);
 
-/* Its callbacks are set before the first upstream_start(). */
-struct upstream	*upstream_new(const struct config *);
+struct loop;
+
+/* curl's sockets and timeout join loop.  Its callbacks are set before the
+ * first upstream_start(). */
+struct upstream	*upstream_new(const struct config *, struct loop *);
 /* Who hears when an attempt ends (done) and when an answer streams
- * (stream), with arg: the call's life, made after the upstream (it needs
- * the loop, which needs the upstream's poll). */
+ * (stream), with arg: the call's life, made after the upstream. */
 void		 upstream_set_callbacks(struct upstream *, upstream_done_cb,
 		    upstream_stream_cb, void *arg);
 void		 upstream_free(struct upstream *);
@@ -61,14 +63,13 @@ void		 upstream_drained(struct upstream *, struct call *);
 /* Abandon a started call's transfer; the done callback does not run. */
 void		 upstream_cancel(struct upstream *, struct call *);
 
-struct loop_pollfd;
-/* The loop's poll function (loop_poll_fn): curl's sockets and timeout
- * with the loop's descriptors (curl_multi_poll), at most timeout_ms. */
-int		 upstream_poll(struct loop_pollfd *, unsigned n,
-		    int timeout_ms, void *upstream);
-/* upstream's pass of the loop (loop_cb): move transfers on and run the
- * done callback for finished ones. */
+/* upstream's pass of the loop (loop_cb): start the transfers just added
+ * and run the done callback for finished ones.  Transfers move on in the
+ * loop's callbacks for curl's sockets and timer. */
 void		 upstream_perform(void *upstream);
+/* 0 while transfers just added wait for upstream_perform, else -1
+ * (loop_timeout_cb). */
+long		 upstream_timeout(void *upstream);
 /* Transfers under way. */
 unsigned	 upstream_active(const struct upstream *);
 
