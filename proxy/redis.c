@@ -956,11 +956,11 @@ on_fd(int fd, int revents, void *arg)
 	enter(r);
 	if (r->state == S_CONNECTING) {
 		/*
-		 * We watch both events while connecting: curl_multi_poll
-		 * (upstream_poll) passes on POLLIN and POLLOUT but drops
-		 * POLLERR/POLLHUP, and a failed connect shows POLLIN and
-		 * POLLOUT besides.  No error and no peer: still connecting
-		 * (an event meant for an earlier socket of the same number).
+		 * We watch both events while connecting: the loop reports
+		 * an error or hang-up as readable and writable, and a
+		 * failed connect shows both.  No error and no peer: still
+		 * connecting (an event meant for an earlier socket of the
+		 * same number).
 		 */
 		len = sizeof(err);
 		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
