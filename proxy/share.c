@@ -544,7 +544,12 @@ share_token_lookup(struct share *sh, const unsigned char *digest,
 	o->targ = arg;
 	op_arg(o, "GET");
 	op_arg(o, key);
-	op_go(o);
+	/* Never call fn before returning: the caller has not parked the
+	 * call yet. */
+	if (op_send(o) == -1) {
+		op_free(o);
+		return -1;
+	}
 	return 0;
 }
 

@@ -43,9 +43,10 @@ void		 share_throttled(struct share *, const char *tenant,
 void		 share_token_learn(struct share *, const unsigned char *digest,
 		    const char *client, uint64_t ttl_ms);
 /*
- * Look a token up: fn is called once with the client id, or NULL when
- * Redis does not know it or did not answer in time.  Returns 0, or -1
- * when weir is not in shared mode (fn is not called).
+ * Look a token up: fn is called once, later (never before this returns),
+ * with the client id, or NULL when Redis does not know it or did not
+ * answer in time.  Returns 0, or -1 when weir is not in shared mode or
+ * the lookup cannot be sent (fn is not called).
  */
 typedef void (*share_token_cb)(const char *client, void *arg);
 int		 share_token_lookup(struct share *, const unsigned char *digest,
