@@ -195,7 +195,11 @@ look_up(struct proxy *p, struct call *c)
 {
 	struct lookup	*lk;
 
-	if (p->share == NULL || strncmp(c->tenant, "tok:", 4) != 0)
+	/* Only a tenant named by its bearer token ("tok:...", tenant.c),
+	 * not one a header named. */
+	if (p->share == NULL || p->cfg->tenant_key != TENANT_KEY_AUTH ||
+	    strncmp(c->tenant, "tok:", 4) != 0 ||
+	    hdrs_get(&c->in_hdrs, "X-Weir-Tenant") != NULL)
 		return 0;
 	lk = xcalloc(1, sizeof(*lk));
 	if (tenant_bearer_digest(c, lk->digest) == -1 ||
