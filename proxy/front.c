@@ -112,13 +112,6 @@ struct front {
 	struct req		*live;		/* every request not yet over */
 	int			 draining;	/* stopping: answers close */
 	int			 shutdown;	/* drain over: all answered 503 */
-	/*
-	 * MHD_run() has work: its epoll set is readable, or a connection
-	 * was resumed since it last ran.  Otherwise front's pass leaves it
-	 * be (it would only look at its epoll set and find nothing), unless
-	 * libmicrohttpd's timeout says it has something to do.
-	 */
-	int			 mhd_due;
 };
 
 /*
@@ -146,14 +139,6 @@ struct front {
 #define SHED_BATCH	64
 
 static void	stream_wake(struct front *, struct req *);
-
-/* Resume r's connection: libmicrohttpd answers it in its next run. */
-static void
-resume(struct front *f, struct req *r)
-{
-	MHD_resume_connection(r->conn);
-	f->mhd_due = 1;
-}
 
 static void
 http_date(const struct front *f, char *out, size_t len)
@@ -440,7 +425,7 @@ on_gone(struct watch_item *it, void *arg)
 		 * takes the call back. */
 		r->stream_wait = 0;
 		r->gone = 1;
-		resume(f, r);
+		MHD_resume_connection(r->conn);
 		return;
 	}
 	if (r->answer_ready)
@@ -450,7 +435,7 @@ on_gone(struct watch_item *it, void *arg)
 	r->call->done_ms = f->clock->mono_ms;
 	answered(f, r->call, 499, 0);
 	r->answer_ready = 1;
-	resume(f, r);
+	MHD_resume_connection(r->conn);
 }
 
 /* The whole request is in: hand it to the call's life. */
@@ -927,17 +912,6 @@ shed(struct front *f)
 	}
 }
 
-/* libmicrohttpd's epoll set is readable (loop_fd_cb). */
-static void
-on_mhd_ready(int fd, int revents, void *arg)
-{
-	struct front	*f = arg;
-
-	(void)fd;
-	(void)revents;
-	f->mhd_due = 1;
-}
-
 struct front *
 front_new(const struct config *cfg, struct loop *loop,
     const struct front_hooks *hooks, void *arg)
@@ -1007,8 +981,7 @@ front_new(const struct config *cfg, struct loop *loop,
 	}
 	mhd_address(f->d, f->addr, sizeof(f->addr));
 	/* Readiness only wakes the loop: front's pass does the work. */
-	if (loop_add_fd(loop, mhd_epoll_fd(f->d), LOOP_READ, on_mhd_ready,
-	    f) == -1 ||
+	if (loop_add_wake_fd(loop, mhd_epoll_fd(f->d)) == -1 ||
 	    loop_add_wake_fd(loop, watch_fd(f->watch)) == -1) {
 		log_error("too many descriptors for the loop");
 		MHD_stop_daemon(f->d);
@@ -1049,7 +1022,7 @@ front_free(struct front *f)
 		} else if (r->state == RQ_QUEUED && !r->answer_ready) {
 			/* its call goes back through on_completed */
 			r->gone = 1;
-			resume(f, r);
+			MHD_resume_connection(r->conn);
 		}
 	}
 	MHD_stop_daemon(f->d);	/* closes listen_fd */
@@ -1081,7 +1054,7 @@ long
 front_timeout(void *arg)
 {
 	struct front	*f = arg;
-	long		 ms = f->mhd_due ? 0 : mhd_timeout(f->d);
+	long		 ms = mhd_timeout(f->d);
 	long		 w = watch_timeout(f->watch, f->clock->mono_ms);
 
 	if (w != -1 && (ms == -1 || w < ms))
@@ -1095,10 +1068,7 @@ front_run(void *arg)
 	struct front	*f = arg;
 
 	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
-	if (f->mhd_due || mhd_timeout(f->d) == 0) {
-		f->mhd_due = 0;
-		MHD_run(f->d);
-	}
+	MHD_run(f->d);
 	if (saturated(f))
 		shed(f);
 	/* The listening socket wakes the loop while shed() answers it. */
@@ -1119,7 +1089,7 @@ stream_wake(struct front *f, struct req *r)
 		return;
 	r->stream_wait = 0;
 	unwatch(f, r);
-	resume(f, r);
+	MHD_resume_connection(r->conn);
 }
 
 void
@@ -1135,7 +1105,7 @@ front_stream(struct front *f, struct call *c)
 	r->xfer_running = 1;
 	unwatch(f, r);
 	r->answer_ready = 1;
-	resume(f, r);
+	MHD_resume_connection(r->conn);
 }
 
 void
@@ -1153,7 +1123,7 @@ front_answer(struct front *f, struct call *c)
 	}
 	unwatch(f, r);
 	r->answer_ready = 1;
-	resume(f, r);
+	MHD_resume_connection(r->conn);
 }
 
 void

@@ -18,7 +18,6 @@ struct watch {
 	int			 epfd;
 	struct watch_item	*head, *tail;	/* waiting, oldest first */
 	uint64_t		 next_sweep_ms;
-	unsigned		 nwatched;	/* in the epoll set */
 };
 
 struct watch *
@@ -90,7 +89,6 @@ watch_del(struct watch *w, struct watch_item *it)
 		return;
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, it->sock, NULL);
 	it->watched = 0;
-	w->nwatched--;
 }
 
 long
@@ -120,10 +118,8 @@ sweep(struct watch *w, uint64_t now_ms)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLRDHUP;
 		ev.data.ptr = it;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, it->sock, &ev) == 0) {
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, it->sock, &ev) == 0)
 			it->watched = 1;
-			w->nwatched++;
-		}
 	}
 }
 
@@ -136,9 +132,7 @@ watch_run(struct watch *w, uint64_t now_ms, watch_gone_cb gone, void *arg)
 	int			 i, n;
 
 	sweep(w, now_ms);
-	/* The usual case, every call answered within WATCH_AFTER_MS: no
-	 * system call. */
-	while (w->nwatched > 0 && (n = epoll_wait(w->epfd, ev, 64, 0)) > 0) {
+	while ((n = epoll_wait(w->epfd, ev, 64, 0)) > 0) {
 		for (i = 0; i < n; i++) {
 			it = ev[i].data.ptr;
 			watch_del(w, it);
