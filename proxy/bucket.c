@@ -5,8 +5,8 @@
 
 #define US_PER_MS	UINT64_C(1000)
 
-static uint64_t
-interval(uint64_t n, uint64_t per_ms)
+uint64_t
+bucket_interval_us(uint64_t n, uint64_t per_ms)
 {
 	uint64_t	 us;
 
@@ -20,7 +20,7 @@ void
 bucket_init(struct bucket *b, uint64_t n, uint64_t per_ms, uint64_t burst)
 {
 	b->tat_us = 0;
-	b->interval_us = interval(n, per_ms);
+	b->interval_us = bucket_interval_us(n, per_ms);
 	b->burst = burst > 0 ? burst : 1;
 }
 
@@ -35,7 +35,7 @@ void
 bucket_set(struct bucket *b, uint64_t n, uint64_t per_ms, uint64_t burst,
     uint64_t now_ms)
 {
-	uint64_t	 now_us = now_ms * US_PER_MS, owed, t = interval(n, per_ms);
+	uint64_t	 now_us = now_ms * US_PER_MS, owed, t = bucket_interval_us(n, per_ms);
 
 	if (t != b->interval_us && b->tat_us > now_us) {
 		/* owed: the time TAT is ahead, in calls, at the new rate */

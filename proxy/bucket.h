@@ -26,6 +26,9 @@ struct bucket {
 	uint64_t	burst;		/* calls that may go at once, >= 1 */
 };
 
+/* T, the time one call costs at n calls per per_ms ms, in us, rounded
+ * up (n == 0 is taken as 1). */
+uint64_t	 bucket_interval_us(uint64_t n, uint64_t per_ms);
 /* A full bucket of n calls per per_ms milliseconds, burst at once (n,
  * per_ms and burst >= 1; 0 is taken as 1). */
 void		 bucket_init(struct bucket *, uint64_t n, uint64_t per_ms,

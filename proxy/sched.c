@@ -959,10 +959,9 @@ sched_grant(struct sched *s, const char *tenant, const struct sched_slots *g,
 	 * (A reply computed before a pause the lane learned while asking is
 	 * not older than that: it is dropped below.)
 	 */
-	if ((t = lane_find(s, tenant)) != NULL && t->asking &&
-	    g->epoch < t->ask_epoch)
+	if ((t = asker(s, tenant)) != NULL && g->epoch < t->ask_epoch)
 		t->g_epoch = g->epoch;
-	if ((t = asker(s, tenant)) == NULL ||
+	if (t == NULL ||
 	    learn_epoch(s, t, g->epoch, g->pause_ms, now_ms) == -1 ||
 	    !s->share.shared) {
 		s->wasted += g->n;

@@ -22,6 +22,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "bucket.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis.h"
@@ -297,8 +298,7 @@ tenant_key(const struct share *sh, const char *tenant, char *out,
 }
 
 /*
- * The emission interval of lim's rate, in us, rounded up (as bucket.c),
- * and MARGIN_PCT longer.  Several instances' slots reach the upstream
+ * The emission interval of lim's rate (bucket.c's), MARGIN_PCT longer.  Several instances' slots reach the upstream
  * each with its own Redis round trip and scheduling jitter; paced at
  * exactly a fixed window's limit, the call after a window's last one
  * lands on the window's end, before or after it by that jitter: a coin
@@ -313,11 +313,9 @@ tenant_key(const struct share *sh, const char *tenant, char *out,
 static uint64_t
 interval_us(const struct limits *lim)
 {
-	uint64_t	 us = (lim->rate.per_ms * 1000 + lim->rate.n - 1) /
-			    lim->rate.n;
+	uint64_t	 us = bucket_interval_us(lim->rate.n, lim->rate.per_ms);
 
-	us += us * MARGIN_PCT / 100;
-	return us > 0 ? us : 1;
+	return us + us * MARGIN_PCT / 100;
 }
 
 static int
