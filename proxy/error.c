@@ -65,6 +65,9 @@ static const struct {
 	    "The request could not be sent to the upstream" },
 	[WERR_UPSTREAM_ERROR] = { 502, "weir.upstream_error",
 	    "The upstream transfer failed" },
+	[WERR_UPSTREAM_HEAD_TOO_LARGE] = { 502, "weir.upstream_head_too_large",
+	    "The upstream's answer head is too large to send after this "
+	    "request's head (raise max_header_size)" },
 	[WERR_CLIENT_GONE] = { 499, "weir.client_gone",
 	    "The client went away before the answer" },
 	[WERR_ADMIN_NOT_FOUND] = { 404, "weir.not_found",

@@ -41,6 +41,7 @@ enum weir_err {
 	WERR_UPSTREAM_BAD_RESPONSE,
 	WERR_UPSTREAM_SEND_FAILED,
 	WERR_UPSTREAM_ERROR,
+	WERR_UPSTREAM_HEAD_TOO_LARGE,
 	/* the client left: logged, never sent */
 	WERR_CLIENT_GONE,
 	/* the admin listener */

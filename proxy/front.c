@@ -71,6 +71,8 @@ struct req {
 	uint64_t		 sent;		/* body bytes handed to MHD */
 	int			 busy;		/* body went over max_body_memory */
 	size_t			 body_held;	/* this body's part of body_bytes */
+	size_t			 pool_used;	/* of the connection's pool, by
+						 * the request (POOL_ENTRY) */
 	struct req		*anext, *aprev;	/* every request not yet over */
 };
 
@@ -98,6 +100,7 @@ struct front {
 						 * front_quiesce */
 	int			 reserve_fd;	/* /dev/null, or -1 */
 	uint64_t		 conn_limit;	/* libmicrohttpd's */
+	size_t			 pool_size;	/* per connection */
 	int			 out_of_fds;	/* libmicrohttpd said so */
 	int			 shedding;	/* listen_fd is in the loop */
 	/*
@@ -127,10 +130,25 @@ struct front {
  * libmicrohttpd's pool per connection is max_header_size and this: room
  * for the fields' entries and the response head (weir's fields and the
  * upstream's) after a head of max_header_size, and for weir's JSON 431
- * to a head a little larger.  A larger answer head still cannot be sent
- * after the largest request heads.
+ * to a head a little larger.  What a head takes is counted (pool_used):
+ * see POOL_ENTRY.
  */
 #define POOL_SLACK	4096
+
+/*
+ * What libmicrohttpd's pool holds, beyond the head's own bytes: each
+ * field, query argument and cookie has an entry there (0.9.75: 56 bytes,
+ * 16-aligned; measured: every field took 64 bytes of room from the
+ * answer head).  The answer head goes into what is left, with its status
+ * line and the fields libmicrohttpd adds (Content-Length, Connection):
+ * ANSWER_FRAME.  A head that does not fit is not sent: libmicrohttpd
+ * closes the connection without a word.  So a request head is refused
+ * (431) unless ERROR_ROOM is left for weir's own error answer, and an
+ * upstream answer head that does not fit is answered 502 instead.
+ */
+#define POOL_ENTRY	64
+#define ANSWER_FRAME	128
+#define ERROR_ROOM	1024
 
 /* How much of a streaming answer MHD asks for at once. */
 #define STREAM_BLOCK	65536
@@ -139,6 +157,7 @@ struct front {
 #define SHED_BATCH	64
 
 static void	stream_wake(struct front *, struct req *);
+static enum MHD_Result send_answer(struct front *, struct req *);
 
 static void
 http_date(const struct front *f, char *out, size_t len)
@@ -238,6 +257,110 @@ add_weir_headers(struct front *f, struct MHD_Response *resp,
 	}
 }
 
+/* What r's head takes of its connection's pool: its bytes, and an entry
+ * for each field and cookie (none for the query: see on_uri()). */
+static size_t
+pool_used(const struct req *r, const struct call *c, const char *version)
+{
+	size_t	 i, n = strlen(c->method) + strlen(c->target) +
+		    strlen(version) + 6;
+	int	 entries;
+
+	for (i = 0; i < c->in_hdrs.n; i++)
+		n += strlen(c->in_hdrs.v[i].name) +
+		    strlen(c->in_hdrs.v[i].value) + 4;
+	entries = MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND |
+	    MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND, NULL, NULL);
+	return n + (entries > 0 ? (size_t)entries : 0) * POOL_ENTRY;
+}
+
+/* MHD_get_response_headers() iterator: the formatted size of the fields. */
+static enum MHD_Result
+count_field(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	size_t	*n = arg;
+
+	(void)kind;
+	*n += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* What resp's head takes of the pool, with what libmicrohttpd adds. */
+static size_t
+head_size(struct MHD_Response *resp)
+{
+	size_t	 n = ANSWER_FRAME;
+
+	MHD_get_response_headers(resp, count_field, &n);
+	return n;
+}
+
+/* Whether libmicrohttpd can send resp's head after r's; if not, an
+ * upstream's answer says so in the log. */
+static int
+head_fits(const struct front *f, const struct req *r,
+    struct MHD_Response *resp)
+{
+	size_t	 n = head_size(resp);
+
+	if (r->pool_used + n <= f->pool_size)
+		return 1;
+	if (r->call->err == WERR_NONE)
+		log_warnx("%s: the upstream's answer head (%zu bytes with "
+		    "weir's fields) does not fit after the request's (%zu) "
+		    "in the connection's %zu: answered 502", r->call->reqid,
+		    n, r->pool_used, f->pool_size);
+	return 0;
+}
+
+/* MHD_get_response_headers() iterator: each field as a line of b, but
+ * Connection (answer_raw() closes). */
+static enum MHD_Result
+raw_field(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	if (strcasecmp(key, "Connection") != 0)
+		buf_printf(arg, "%s: %s\r\n", key, value != NULL ? value : "");
+	return MHD_YES;
+}
+
+/*
+ * Write resp, c's error, straight to r's socket and close: the request's
+ * head filled so much of the connection's pool that libmicrohttpd has no
+ * room left for the answer head (it would close without a word).  Nothing
+ * else is in flight on the connection: libmicrohttpd reads a request only
+ * once the one before is answered.
+ */
+static enum MHD_Result
+answer_raw(struct req *r, struct MHD_Response *resp, int status)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct call			*c = r->call;
+	struct buf			 b = { 0 }, body = { 0 };
+	ssize_t				 n;
+
+	error_json(&body, c->err, c->err_message, c->reqid);
+	buf_printf(&b, "HTTP/1.1 %d %s\r\n", status,
+	    MHD_get_reason_phrase_for((unsigned)status));
+	MHD_get_response_headers(resp, raw_field, &b);
+	buf_printf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    body.len);
+	if (strcmp(c->method, "HEAD") != 0)
+		buf_append(&b, body.p, body.len);
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	n = ci != NULL ? send(ci->connect_fd, b.p, b.len,
+	    MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+	log_info("%s: the request head left no room for an answer in its "
+	    "connection's buffer: answered on the socket (%zd of %zu bytes) "
+	    "and closed", c->reqid, n, b.len);
+	buf_free(&b);
+	buf_free(&body);
+	return MHD_NO;
+}
+
 /* Queue weir's error e for a request that never reached sched; message
  * says more than the table's, or is NULL. */
 static enum MHD_Result
@@ -260,7 +383,11 @@ answer_early(struct front *f, struct req *r, enum weir_err e,
 	add_weir_headers(f, resp, c);
 	if (r->close || f->draining)
 		MHD_add_response_header(resp, "Connection", "close");
-	ret = MHD_queue_response(r->conn, (unsigned)error_status(e), resp);
+	if (head_fits(f, r, resp))
+		ret = MHD_queue_response(r->conn, (unsigned)error_status(e),
+		    resp);
+	else
+		ret = answer_raw(r, resp, error_status(e));
 	MHD_destroy_response(resp);
 	r->state = RQ_ANSWERED;
 	f->pending--;
@@ -309,6 +436,7 @@ on_headers(struct front *f, struct req *r, const char *method,
 	    &col);
 	if (col.bad == NULL && col.value != NULL)
 		col.bad = http_check_line_end(col.value, col.value_size, NULL);
+	r->pool_used = pool_used(r, c, version);
 	cl = hdrs_get(&c->in_hdrs, "Content-Length");
 	c->has_body = cl != NULL ||
 	    hdrs_get(&c->in_hdrs, "Transfer-Encoding") != NULL;
@@ -328,6 +456,12 @@ on_headers(struct front *f, struct req *r, const char *method,
 	    version, f->cfg->max_header_size, &message)) != WERR_NONE) {
 		r->close = 1;
 		return answer_early(f, r, e, message);
+	}
+	if (r->pool_used + ERROR_ROOM > f->pool_size) {
+		r->close = 1;
+		return answer_early(f, r, WERR_HEADERS_TOO_LARGE, "The request "
+		    "head has too many fields or query arguments for "
+		    "max_header_size: each takes 64 bytes more");
 	}
 	if (f->draining) {
 		/* A keep-alive client's next request, after SIGTERM. */
@@ -600,6 +734,14 @@ stream_answer(struct front *f, struct req *r)
 	}
 	add_upstream_headers(f, resp, c);
 	add_weir_headers(f, resp, c);
+	if (!head_fits(f, r, resp)) {
+		/* Not a byte sent yet: the call ends here, in weir's 502. */
+		MHD_destroy_response(resp);
+		f->hooks.abandon(c, f->hooks_arg);
+		r->xfer_running = 0;
+		call_set_error(c, WERR_UPSTREAM_HEAD_TOO_LARGE, NULL);
+		return send_answer(f, r);
+	}
 	r->streamed = 1;
 	ret = MHD_queue_response(r->conn, (unsigned)c->status, resp);
 	MHD_destroy_response(resp);
@@ -638,16 +780,26 @@ send_answer(struct front *f, struct req *r)
 		status = c->status;
 		resp = upstream_response(f, c, &bytes_out);
 	}
-	r->state = RQ_ANSWERED;
-	f->pending--;
 	if (resp == NULL) {
+		r->state = RQ_ANSWERED;
+		f->pending--;
 		log_warnx("%s: cannot build a response", c->reqid);
 		return MHD_NO;
 	}
 	add_weir_headers(f, resp, c);
 	if (f->draining)
 		MHD_add_response_header(resp, "Connection", "close");
-	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	if (c->err == WERR_NONE && !head_fits(f, r, resp)) {
+		MHD_destroy_response(resp);
+		call_set_error(c, WERR_UPSTREAM_HEAD_TOO_LARGE, NULL);
+		return send_answer(f, r);
+	}
+	r->state = RQ_ANSWERED;
+	f->pending--;
+	if (c->err == WERR_NONE || head_fits(f, r, resp))
+		ret = MHD_queue_response(r->conn, (unsigned)status, resp);
+	else
+		ret = answer_raw(r, resp, status);
 	MHD_destroy_response(resp);
 	answered(f, c, status, bytes_out);
 	return ret;
@@ -706,11 +858,22 @@ static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct req	*r;
+	const char	*q;
 
 	r = xcalloc(1, sizeof(*r));
 	r->f = cls;
 	r->uri = xstrdup(uri);
 	r->uri_at = uri;
+	/*
+	 * libmicrohttpd parses the query, after this callback, into an entry
+	 * per argument in the connection's pool: 64 bytes each, so that some
+	 * 120 arguments fill the default pool and it closes the connection
+	 * without a word.  weir forwards the raw target (just copied) and
+	 * never reads them: it ends the query in libmicrohttpd's copy, which
+	 * is the client's bytes in the pool, writable.
+	 */
+	if ((q = strchr(uri, '?')) != NULL)
+		((char *)(uintptr_t)q)[1] = '\0';
 	r->conn = conn;
 	if ((r->anext = r->f->live) != NULL)
 		r->anext->aprev = r;
@@ -962,6 +1125,7 @@ front_new(const struct config *cfg, struct loop *loop,
 	 * (libmicrohttpd closes the connection without a word).
 	 */
 	memlimit = (size_t)cfg->max_header_size + POOL_SLACK;
+	f->pool_size = memlimit;
 	f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, f,
 	    MHD_OPTION_LISTEN_SOCKET, f->listen_fd,

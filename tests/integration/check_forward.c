@@ -909,6 +909,164 @@ START_TEST(test_gzip_not_requested)
 }
 END_TEST
 
+/*
+ * The answer head goes into what the request head left of its
+ * connection's buffer (max_header_size and some, 8 KiB by default).
+ * Whatever the sizes of the two, every request gets exactly one answer:
+ * the upstream's whole, or 502 weir.upstream_head_too_large when its
+ * head cannot follow the request's, or 431 when the request's fields
+ * leave no room for any answer.  Raw bytes on a socket, so nothing
+ * cleans up what weir sends.
+ */
+
+/* fake_handler: an answer head of about X-Answer-Head bytes of X-Pad-i
+ * fields (100 bytes a line), and X-Answer-Body bytes of body. */
+static void
+sized_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	const char	*h = fake_req_header(req, "X-Answer-Head");
+	const char	*b = fake_req_header(req, "X-Answer-Body");
+	size_t		 head = h != NULL ? strtoul(h, NULL, 10) : 0;
+	size_t		 body = b != NULL ? strtoul(b, NULL, 10) : 2, i;
+	char		 name[32], value[128];
+	unsigned char	*p;
+
+	(void)arg;
+	for (i = 0; head >= 100; i++, head -= 100) {
+		snprintf(name, sizeof(name), "X-Pad-%03zu", i);
+		/* "X-Pad-nnn: " and CRLF: 13 bytes of the line's 100 */
+		memset(value, 'v', 87);
+		value[87] = '\0';
+		fake_reply_header(rp, name, value);
+	}
+	p = fake_alloc(body);
+	for (i = 0; i < body; i++)
+		p[i] = (unsigned char)('a' + i % 26);
+	fake_reply_body(rp, p, body);
+	free(p);
+}
+
+/* One request with nfields X-Req-i fields making the head about
+ * head_bytes, asking for an answer head of answer bytes. */
+static void
+sized_request(unsigned nfields, size_t head_bytes, size_t answer,
+    size_t body, struct h_resp *resp)
+{
+	char	*req, *out;
+	size_t	 len = 0, cap = head_bytes + 1024, per, outlen;
+	unsigned i;
+
+	req = fake_alloc(cap);
+	len += (size_t)snprintf(req + len, cap - len, "GET /api/v2/flows "
+	    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Answer-Head: "
+	    "%zu\r\nX-Answer-Body: %zu\r\n", answer, body);
+	per = head_bytes > len + 2 ? (head_bytes - len - 2) / nfields : 0;
+	for (i = 0; i < nfields; i++) {
+		/* "X-Req-nn: " and CRLF: 12 bytes */
+		len += (size_t)snprintf(req + len, cap - len, "X-Req-%02u: "
+		    "%.*s\r\n", i, per > 13 ? (int)(per - 12) : 1,
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+		    "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww");
+	}
+	len += (size_t)snprintf(req + len, cap - len, "\r\n");
+	ck_assert_int_eq(h_raw(W.port, req, len, 5000, &out, &outlen), 0);
+	memset(resp, 0, sizeof(*resp));
+	ck_assert_msg(h_parse_response(out, outlen, resp) == 0,
+	    "%u fields, %zu-byte head, %zu-byte answer head: no answer "
+	    "(%zu bytes)", nfields, len, answer, outlen);
+	free(out);
+	free(req);
+}
+
+static void
+answer_head_sweep(size_t body)
+{
+	static const unsigned	 fields[] = { 1, 10, 60 };
+	static const size_t	 heads[] = { 300, 2000, 3900 };
+	struct h_resp		 r;
+	size_t			 fi, hi, a, npad, i, nreq;
+	int			 n200 = 0, n502 = 0, n431 = 0, refused;
+
+	api_handler = sized_answer;
+	for (fi = 0; fi < sizeof(fields) / sizeof(fields[0]); fi++)
+		for (hi = 0; hi < sizeof(heads) / sizeof(heads[0]); hi++) {
+			refused = 0;
+			for (a = 0; a <= 12000; a += 700) {
+				nreq = fake_nreqs(api);
+				sized_request(fields[fi], heads[hi], a, body, &r);
+				if (r.status == 431) {
+					/* Only for a head of many fields, and
+					 * whatever the answer would be. */
+					h_assert_weir_error(&r, 431,
+					    "weir.headers_too_large");
+					ck_assert_uint_ge(fields[fi], 60);
+					ck_assert_uint_eq(fake_nreqs(api), nreq);
+					n431++;
+					h_resp_free(&r);
+					continue;
+				}
+				if (r.status == 502) {
+					h_assert_weir_error(&r, 502,
+					    "weir.upstream_head_too_large");
+					/* The upstream had the call. */
+					ck_assert_uint_eq(fake_nreqs(api),
+					    nreq + 1);
+					/* A small answer always fits. */
+					ck_assert_uint_gt(a, 2000);
+					refused = 1;
+					n502++;
+					h_resp_free(&r);
+					continue;
+				}
+				ck_assert_msg(r.status == 200, "%u fields, "
+				    "%zu head, %zu answer: status %d",
+				    fields[fi], heads[hi], a, r.status);
+				/* Once too large, larger is too. */
+				ck_assert_msg(!refused, "%zu fits after a "
+				    "smaller answer did not", a);
+				for (npad = 0, i = 0; i < r.nhdrs; i++)
+					if (strncmp(r.hdrs[i].name, "X-Pad-",
+					    6) == 0)
+						npad++;
+				ck_assert_uint_eq(npad, a / 100);
+				ck_assert_uint_eq(r.body_len, body);
+				ck_assert_int_eq(r.body[body - 1],
+				    'a' + (int)((body - 1) % 26));
+				n200++;
+				h_resp_free(&r);
+			}
+		}
+	/* The default 8 KiB holds none of the largest answer heads. */
+	ck_assert_int_gt(n200, 0);
+	ck_assert_int_gt(n502, 0);
+	fprintf(stderr, "# answer heads, %zu-byte bodies: %d sent, %d "
+	    "answered 502, %d requests 431\n", body, n200, n502, n431);
+}
+
+START_TEST(test_answer_head_sizes)
+{
+	answer_head_sweep(2);
+}
+END_TEST
+
+/* The same with bodies past response_buffer: streamed answers. */
+START_TEST(test_answer_head_sizes_streamed)
+{
+	const char *const extra[] = { "WEIR_RESPONSE_BUFFER=16k", NULL };
+
+	restart_weir(fake_port(api), extra);
+	answer_head_sweep(100000);
+}
+END_TEST
+
 START_TEST(test_head)
 {
 	static const char req[] = "HEAD /api/v2/head HTTP/1.1\r\nHost: x\r\n"
@@ -1316,6 +1474,8 @@ suite(void)
 	tcase_add_test(tc, test_gzip_passthrough);
 	tcase_add_test(tc, test_gzip_not_requested);
 	tcase_add_test(tc, test_head);
+	tcase_add_test(tc, test_answer_head_sizes);
+	tcase_add_test(tc, test_answer_head_sizes_streamed);
 
 	TC("routing");
 	tcase_add_test(tc, test_route_default);

@@ -411,6 +411,114 @@ START_TEST(largest_head_still_gets_a_large_answer_head)
 }
 END_TEST
 
+/*
+ * Heads of every shape up to max_header_size, few long fields to many
+ * short ones (each field also takes an entry in libmicrohttpd's pool):
+ * each gets exactly one answer, the upstream's 200 or a 431, and the
+ * connection closes (the requests ask it to).  The heads that leave no
+ * room in the pool for weir's JSON answer get it on the socket.
+ * libmicrohttpd answers those with more fields than its pool holds
+ * itself, in HTML (it never calls weir for them).
+ */
+START_TEST(every_head_shape_gets_exactly_one_answer)
+{
+	/* Pacing out of the way: 300 requests. */
+	static const char *const env[] = { "WEIR_RATE=1000000/s",
+	    "WEIR_BURST=100000", NULL };
+	struct got	 g;
+	struct h_resp	 r;
+	char		*req, *p, *log;
+	size_t		 nf, size, len, per, i, n200 = 0, njson = 0, nhtml = 0;
+	size_t		 nreq;
+
+	start(env);
+	for (nf = 1; nf <= 190; nf += 9)
+		for (size = 200; size <= 4000; size += 300) {
+			req = fake_alloc(size + 4096);
+			len = (size_t)sprintf(req, "GET /api/v2/shape "
+			    "HTTP/1.1\r\nHost: weir\r\nConnection: close\r\n");
+			per = size > len ? (size - len) / nf : 0;
+			for (i = 0; i < nf; i++) {
+				len += (size_t)sprintf(req + len, "X-F%03zu: ",
+				    i);
+				p = req + len;
+				memset(p, 'f', per > 10 ? per - 10 : 1);
+				len += per > 10 ? per - 10 : 1;
+				len += (size_t)sprintf(req + len, "\r\n");
+			}
+			len += (size_t)sprintf(req + len, "\r\n");
+			nreq = fake_nreqs(api);
+			exchange(req, len, 3000, &g);
+			ck_assert_msg(g.eof && h_parse_response(g.bytes, g.len,
+			    &r) == 0, "%zu fields, %zu bytes: no answer (%s)",
+			    nf + 2, len, g.bytes);
+			/* One answer: one status line. */
+			ck_assert_msg(strstr(g.bytes + 1, "HTTP/1.") == NULL ||
+			    r.status == 200, "%zu fields, %zu bytes: %s",
+			    nf + 2, len, g.bytes);
+			if (r.status == 200) {
+				ck_assert_uint_eq(fake_nreqs(api), nreq + 1);
+				n200++;
+			} else if (strstr(g.bytes, "<html>") != NULL) {
+				ck_assert_int_eq(r.status, 431);
+				ck_assert_uint_eq(fake_nreqs(api), nreq);
+				nhtml++;
+			} else {
+				h_assert_weir_error(&r, 431,
+				    "weir.headers_too_large");
+				ck_assert_uint_eq(fake_nreqs(api), nreq);
+				njson++;
+			}
+			h_resp_free(&r);
+			free(g.bytes);
+			free(req);
+		}
+	fprintf(stderr, "# head shapes: %zu forwarded, %zu weir 431, %zu "
+	    "libmicrohttpd 431\n", n200, njson, nhtml);
+	ck_assert_uint_gt(n200, 0);
+	ck_assert_uint_gt(njson, 0);
+	/* Some of weir's 431s went straight to the socket. */
+	log = h_stderr_contents(&W);
+	ck_assert_ptr_nonnull(strstr(log, "answered on the socket"));
+	free(log);
+	assert_serving();
+}
+END_TEST
+
+/*
+ * A query of many short arguments (ids) is forwarded whole: libmicrohttpd
+ * would spend 64 bytes of the connection's pool on each, and close the
+ * connection without a word past some 120; weir keeps it from parsing them.
+ */
+START_TEST(a_query_of_many_arguments_is_forwarded_whole)
+{
+	static const char *const env[] = { NULL };
+	struct got	 g;
+	struct fake_req	*fr;
+	char		 target[4096], req[4608];
+	size_t		 len = 0, n;
+	int		 i;
+
+	start(env);
+	len = (size_t)snprintf(target, sizeof(target), "/api/v2/users?");
+	for (i = 0; i < 500 && len < 3500; i++)
+		len += (size_t)snprintf(target + len, sizeof(target) - len,
+		    "%sid=%d", i > 0 ? "&" : "", i);
+	ck_assert_int_ge(i, 400);
+	n = (size_t)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: "
+	    "weir\r\nConnection: close\r\n\r\n", target);
+	exchange(req, n, 3000, &g);
+	ck_assert_msg(strncmp(g.bytes, "HTTP/1.1 200 ", 13) == 0, "%.300s",
+	    g.bytes);
+	free(g.bytes);
+	ck_assert_uint_eq(fake_nreqs(api), 1);
+	fr = fake_req_get(api, 0);
+	ck_assert_str_eq(fr->target, target);
+	fake_req_free(fr);
+	assert_serving();
+}
+END_TEST
+
 START_TEST(head_far_over_the_limit_gets_431)
 {
 	static const char *const env[] = { NULL };
@@ -1502,6 +1610,8 @@ hostile_suite(void)
 	tcase_add_test(tc, head_over_the_limit_gets_json_431);
 	tcase_add_test(tc, largest_head_still_gets_a_large_answer_head);
 	tcase_add_test(tc, head_far_over_the_limit_gets_431);
+	tcase_add_test(tc, every_head_shape_gets_exactly_one_answer);
+	tcase_add_test(tc, a_query_of_many_arguments_is_forwarded_whole);
 	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
 	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
 	    (int)(sizeof(bads) / sizeof(bads[0])));
