@@ -128,12 +128,14 @@ struct front {
 
 /*
  * libmicrohttpd's pool per connection is max_header_size and this: room
- * for the fields' entries and the response head (weir's fields and the
- * upstream's) after a head of max_header_size, and for weir's JSON 431
- * to a head a little larger.  What a head takes is counted (pool_used):
- * see POOL_ENTRY.
+ * for the fields' entries and the answer head (weir's fields and the
+ * upstream's) after the request head.  After a head of max_header_size
+ * and a few fields, an answer head of some 1.9 KiB; after an SDK's head
+ * of 500 bytes, 5 KiB (nginx's proxy_buffer_size is 4k or 8k).  What a
+ * head takes is counted (pool_used, POOL_ENTRY): what does not fit is
+ * answered 431 or 502, never cut.
  */
-#define POOL_SLACK	4096
+#define POOL_SLACK	2560
 
 /*
  * What libmicrohttpd's pool holds, beyond the head's own bytes: each
@@ -1119,10 +1121,9 @@ front_new(const struct config *cfg, struct loop *loop,
 	 * from its second call on all of it is resident (and a pool over
 	 * 32 KiB is mmap()ed: two pages even for a first call).
 	 * tests/bench/memory.sh, per waiting call kept alive / first call:
-	 * pool 48 KiB (32k + 16k before) 49.6 / 9.6 KiB; 8 KiB 9.6 / 6.1;
-	 * 6 KiB (2k + 4k) 7.6 / 6.1; 4 KiB 5.6 / 5.6, but a 2 KiB slack
-	 * left no room for a 2 KiB answer head after a 2 KiB request head
-	 * (libmicrohttpd closes the connection without a word).
+	 * pool 48 KiB (32k + 16k before) 49.6 / 9.6 KiB; 8 KiB (4k + 4k)
+	 * 9.6 / 6.1; 6.5 KiB (4k + 2.5k) 8.1 / 6.1; 6 KiB (2k + 4k) 7.6 /
+	 * 6.1; 4 KiB 5.6 / 5.6.
 	 */
 	memlimit = (size_t)cfg->max_header_size + POOL_SLACK;
 	f->pool_size = memlimit;
