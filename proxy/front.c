@@ -102,6 +102,9 @@ struct front {
 	uint64_t		 conn_limit;	/* libmicrohttpd's */
 	size_t			 pool_size;	/* per connection */
 	int			 out_of_fds;	/* libmicrohttpd said so */
+	int			 head_failed;	/* libmicrohttpd could not build
+						 * an answer head: the connection
+						 * it closes next */
 	int			 shedding;	/* listen_fd is in the loop */
 	/*
 	 * Request bodies are buffered whole (a call retried after a 429 sends
@@ -883,6 +886,34 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
+/*
+ * libmicrohttpd could not build r's answer head and closes the
+ * connection, nothing of the answer sent: what pool_used cannot see took
+ * the room (pipelined requests read ahead into the pool).  Say so on the
+ * socket rather than not at all; the requests behind it were never read
+ * as requests (the client sends them again on a new connection).
+ */
+static void
+answer_lost(struct front *f, struct req *r)
+{
+	struct call		*c = r->call;
+	struct MHD_Response	*resp;
+	size_t			 bytes_out;
+	int			 status;
+
+	if (c->err == WERR_NONE)
+		call_set_error(c, WERR_UPSTREAM_HEAD_TOO_LARGE, NULL);
+	status = error_status(c->err);
+	log_warnx("%s: no room left for the answer head in the connection's "
+	    "buffer (requests pipelined behind it): answering %d instead",
+	    c->reqid, status);
+	if ((resp = error_response(f, c, &bytes_out)) == NULL)
+		return;
+	add_weir_headers(f, resp, c);
+	(void)answer_raw(r, resp, status);
+	MHD_destroy_response(resp);
+}
+
 /* MHD_OPTION_NOTIFY_COMPLETED: the request is over, one way or another. */
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -892,6 +923,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct req	*r = *req_cls;
 
 	(void)conn;
+	if (f->head_failed) {
+		f->head_failed = 0;
+		if (r != NULL && r->call != NULL && r->state == RQ_ANSWERED)
+			answer_lost(f, r);
+	}
 	if (r == NULL)
 		return;
 	*req_cls = NULL;
@@ -987,8 +1023,13 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		snprintf(line, sizeof(line), "libmicrohttpd: %s "
 		    "(max_connections + %d)", msg, CONN_SLACK);
 		log_limited(f, &warned_conns, line);
-	} else
+	} else {
+		/* Logged just before it closes that connection, whose
+		 * on_completed() comes next (answer_lost()). */
+		if (strstr(msg, "failed to create response header") != NULL)
+			f->head_failed = 1;
 		log_debug("libmicrohttpd: %s", msg);
+	}
 }
 
 /* Is libmicrohttpd leaving new clients in the listen backlog? */

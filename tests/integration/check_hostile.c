@@ -519,6 +519,85 @@ START_TEST(a_query_of_many_arguments_is_forwarded_whole)
 }
 END_TEST
 
+/*
+ * Pipelined requests are read ahead into the connection's pool, where
+ * the answer head then may not fit: every request weir took (the ones the
+ * upstream saw) gets exactly one answer, and the connection closes after
+ * a 502 rather than in silence.
+ */
+/* fake handler: an answer head of 3.4 KiB, 45 fields of 64 bytes. */
+static void
+tall_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	char	 name[32], value[64];
+	int	 i;
+
+	(void)req;
+	(void)arg;
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (i = 0; i < 45; i++) {
+		snprintf(name, sizeof(name), "X-Tall-%02d", i);
+		fake_reply_header(rp, name, value);
+	}
+	fake_reply_body(rp, "{}", 2);
+}
+
+START_TEST(pipelined_requests_filling_the_pool_get_one_answer_each)
+{
+	static const char *const env[] = { "WEIR_RATE=1000000/s",
+	    "WEIR_BURST=100000", NULL };
+	struct fake_buf	 q = { 0 };
+	struct got	 g;
+	const char	*p;
+	size_t		 head, n, answers, lost = 0, nreq;
+	int		 i, s502;
+
+	api = fake_start(tall_answer, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	h_start_or_abort(&W, fake_port(api), fake_port(login), NULL, env);
+	for (head = 500; head <= 3000; head += 500) {
+		q.len = 0;
+		fake_buf_add(&q, "", 0);
+		for (i = 0; i < 3; i++) {
+			fake_buf_printf(&q, "GET /api/v2/pipe/%d HTTP/1.1\r\n"
+			    "Host: weir\r\n%sX-Pad: ", i,
+			    i == 2 ? "Connection: close\r\n" : "");
+			for (n = 0; n < head; n++)
+				fake_buf_add(&q, "p", 1);
+			fake_buf_adds(&q, "\r\n\r\n");
+		}
+		nreq = fake_nreqs(api);
+		exchange(q.p, q.len, 5000, &g);
+		ck_assert_msg(g.eof, "%zu: still open", head);
+		for (answers = 0, s502 = 0, p = g.bytes;
+		    (p = strstr(p, "HTTP/1.1 ")) != NULL; p++, answers++)
+			if (strncmp(p + 9, "502", 3) == 0)
+				s502++;
+		/* One answer for each call the upstream had. */
+		ck_assert_msg(answers == fake_nreqs(api) - nreq, "%zu-byte "
+		    "heads: %zu answers, the upstream had %zu", head, answers,
+		    fake_nreqs(api) - nreq);
+		ck_assert_uint_ge(answers, 1);
+		if (answers < 3) {
+			/* Cut short only after weir's 502, which closes. */
+			ck_assert_int_eq(s502, 1);
+			ck_assert_ptr_nonnull(strstr(g.bytes,
+			    "weir.upstream_head_too_large"));
+			lost++;
+		}
+		free(g.bytes);
+	}
+	fake_buf_free(&q);
+	fprintf(stderr, "# pipelined: %zu of 6 connections cut after a 502\n",
+	    lost);
+	ck_assert_uint_gt(lost, 0);
+	assert_serving();
+}
+END_TEST
+
 START_TEST(head_far_over_the_limit_gets_431)
 {
 	static const char *const env[] = { NULL };
@@ -1612,6 +1691,7 @@ hostile_suite(void)
 	tcase_add_test(tc, head_far_over_the_limit_gets_431);
 	tcase_add_test(tc, every_head_shape_gets_exactly_one_answer);
 	tcase_add_test(tc, a_query_of_many_arguments_is_forwarded_whole);
+	tcase_add_test(tc, pipelined_requests_filling_the_pool_get_one_answer_each);
 	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
 	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
 	    (int)(sizeof(bads) / sizeof(bads[0])));
