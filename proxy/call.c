@@ -107,7 +107,7 @@ call_free(struct call *c)
 	free(c->target);
 	hdrs_free(&c->in_hdrs);
 	buf_free(&c->body);
-	free(c->path);
+	free(c->path_buf);
 	free(c->tenant);
 	call_reset_response(c);
 	free(c->err_message);

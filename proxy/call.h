@@ -58,7 +58,9 @@ struct call {
 
 	/* filled by route */
 	enum upstream_kind	 up;
-	char			*path;		/* target for the upstream */
+	const char		*path;		/* target for the upstream: a
+						 * suffix of target, or path_buf */
+	char			*path_buf;	/* when it is not */
 	char			 reqid[129];	/* request id sent upstream */
 	int			 reqid_from_client;
 	char			*tenant;	/* tenant key, never a token */

@@ -206,6 +206,18 @@ struct collect {
 	size_t		 value_size;
 };
 
+/* MHD_get_connection_values() iterator: what the fields' names and
+ * values take, for one block (hdrs_init_packed). */
+static enum MHD_Result
+count_bytes(void *arg, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	(void)key;
+	*(size_t *)arg += key_size + (value != NULL ? value_size : 0);
+	return MHD_YES;
+}
+
 /* MHD_get_connection_values() iterator: keep every header, in order. */
 static enum MHD_Result
 collect_header(void *arg, enum MHD_ValueKind kind, const char *key,
@@ -426,6 +438,8 @@ on_headers(struct front *f, struct req *r, const char *method,
 	char		*end;
 	unsigned long long n;
 	enum weir_err	 e;
+	size_t		 bytes = 0;
+	int		 nfields;
 
 	/* The call keeps the target, and the fields in a list of their
 	 * size: a waiting call holds nothing twice. */
@@ -435,8 +449,9 @@ on_headers(struct front *f, struct req *r, const char *method,
 	c->arrival_ms = f->clock->mono_ms;
 	memset(&col, 0, sizeof(col));
 	col.h = &c->in_hdrs;
-	hdrs_reserve(col.h, (size_t)MHD_get_connection_values_n(r->conn,
-	    MHD_HEADER_KIND, NULL, NULL));
+	nfields = MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND,
+	    count_bytes, &bytes);
+	hdrs_init_packed(col.h, nfields > 0 ? (size_t)nfields : 0, bytes);
 	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header,
 	    &col);
 	if (col.bad == NULL && col.value != NULL)

@@ -2,6 +2,7 @@
  * hdr.c - ordered header lists; see hdr.h.  Touches nothing but memory.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -32,8 +33,41 @@ field_new(const char *name, size_t namelen, const char *value,
 }
 
 void
+hdrs_init_packed(struct hdrs *h, size_t n, size_t bytes)
+{
+	size_t	 strings = bytes + 2 * n;
+
+	memset(h, 0, sizeof(*h));
+	if (n == 0)
+		return;
+	h->v = xmalloc(n * sizeof(*h->v) + strings);
+	h->cap = n;
+	h->free_at = (char *)(h->v + n);
+	h->free_left = strings;
+}
+
+/* A packed list made ordinary: a block for each field, before one is
+ * freed or replaced, or the list grows past what it was packed for. */
+static void
+unpack(struct hdrs *h)
+{
+	struct hdrs	 o;
+	size_t		 i;
+
+	if (h->free_at == NULL)
+		return;
+	memset(&o, 0, sizeof(o));
+	hdrs_reserve(&o, h->cap);
+	for (i = 0; i < h->n; i++)
+		hdrs_add(&o, h->v[i].name, h->v[i].value);
+	free(h->v);
+	*h = o;
+}
+
+void
 hdrs_reserve(struct hdrs *h, size_t n)
 {
+	unpack(h);
 	if (n <= h->cap)
 		return;
 	h->cap = n;
@@ -46,6 +80,22 @@ hdrs_addn(struct hdrs *h, const char *name, size_t namelen,
 {
 	struct hdr	*f;
 
+	namelen = strnlen(name, namelen);
+	valuelen = strnlen(value, valuelen);
+	if (h->free_at != NULL && h->n < h->cap &&
+	    namelen + valuelen + 2 <= h->free_left) {
+		f = &h->v[h->n++];
+		f->name = h->free_at;
+		memcpy(f->name, name, namelen);
+		f->name[namelen] = '\0';
+		f->value = f->name + namelen + 1;
+		memcpy(f->value, value, valuelen);
+		f->value[valuelen] = '\0';
+		h->free_at += namelen + valuelen + 2;
+		h->free_left -= namelen + valuelen + 2;
+		return;
+	}
+	unpack(h);
 	if (h->n == h->cap) {
 		h->cap = h->cap == 0 ? 16 : h->cap * 2;
 		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
@@ -57,12 +107,23 @@ hdrs_addn(struct hdrs *h, const char *name, size_t namelen,
 void
 hdrs_set_value(struct hdrs *h, size_t i, const char *value, size_t len)
 {
-	struct hdr	*f = &h->v[i];
-	char		*old = f->name;
+	struct hdr	*f;
+	char		*old, *copy = NULL;
 
+	if (h->free_at != NULL) {
+		/* value may point into the block unpack() frees */
+		copy = xmalloc(len + 1);
+		memcpy(copy, value, len);
+		copy[len] = '\0';
+		value = copy;
+		unpack(h);
+	}
+	f = &h->v[i];
+	old = f->name;
 	/* A new block before the old one goes: value may point into it. */
 	f->name = field_new(old, strlen(old), value, len, &f->value);
 	free(old);
+	free(copy);
 }
 
 void
@@ -71,11 +132,30 @@ hdrs_add(struct hdrs *h, const char *name, const char *value)
 	hdrs_addn(h, name, strlen(name), value, strlen(value));
 }
 
+/* Does p point into one of h's fields? */
+static int
+owns(const struct hdrs *h, const char *p)
+{
+	uintptr_t	 a = (uintptr_t)p;
+	size_t		 i;
+
+	for (i = 0; i < h->n; i++)
+		if (a >= (uintptr_t)h->v[i].name &&
+		    a <= (uintptr_t)h->v[i].value + strlen(h->v[i].value))
+			return 1;
+	return 0;
+}
+
 size_t
 hdrs_del(struct hdrs *h, const char *name)
 {
 	size_t	 i, j, removed = 0;
+	char	*copy = NULL;
 
+	/* name may be one of the list's own, freed by the first match */
+	if (owns(h, name))
+		name = copy = xstrdup(name);
+	unpack(h);
 	for (i = j = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].name, name) == 0) {
 			free(h->v[i].name);
@@ -85,6 +165,7 @@ hdrs_del(struct hdrs *h, const char *name)
 		h->v[j++] = h->v[i];
 	}
 	h->n = j;
+	free(copy);
 	return removed;
 }
 
@@ -122,11 +203,10 @@ hdrs_free(struct hdrs *h)
 
 	if (h == NULL)
 		return;
-	for (i = 0; i < h->n; i++)
+	for (i = 0; h->free_at == NULL && i < h->n; i++)
 		free(h->v[i].name);
 	free(h->v);
-	h->v = NULL;
-	h->n = h->cap = 0;
+	memset(h, 0, sizeof(*h));
 }
 
 int

@@ -21,11 +21,23 @@ struct hdrs {
 	struct hdr	*v;
 	size_t		 n;
 	size_t		 cap;
+	/* Packed (hdrs_init_packed): the strings follow v[cap] in v's own
+	 * block, and the next one goes here; NULL for an ordinary list. */
+	char		*free_at;
+	size_t		 free_left;
 };
 
 /* Make room for n fields in all, so that adding them allocates no more
  * than their own blocks. */
 void		 hdrs_reserve(struct hdrs *, size_t n);
+/*
+ * Make h, empty, a list of n fields whose names and values take bytes in
+ * all (NULs not counted), held in one allocation with their strings: a
+ * list that is filled once and then read (a request's head) costs one
+ * block instead of one per field.  Past n fields or bytes, or changed
+ * (hdrs_set_value, hdrs_del), it becomes an ordinary list.
+ */
+void		 hdrs_init_packed(struct hdrs *, size_t n, size_t bytes);
 /* Append a copy of name/value (value may be empty, never NULL). */
 void		 hdrs_add(struct hdrs *, const char *name, const char *value);
 /* Append a copy of name/value given as counted strings. */
@@ -37,9 +49,11 @@ void		 hdrs_addn(struct hdrs *, const char *name, size_t namelen,
  */
 void		 hdrs_set_value(struct hdrs *, size_t i, const char *value,
 		    size_t len);
-/* Remove every field called name; returns how many were removed. */
+/* Remove every field called name (which may be one of the list's own
+ * strings); returns how many were removed. */
 size_t		 hdrs_del(struct hdrs *, const char *name);
-/* Replace every field called name with one field name: value. */
+/* Replace every field called name with one field name: value (neither
+ * one of the list's own strings). */
 void		 hdrs_set(struct hdrs *, const char *name, const char *value);
 /* The value of the first field called name, or NULL. Owned by the list. */
 const char	*hdrs_get(const struct hdrs *, const char *name);

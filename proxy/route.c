@@ -99,11 +99,14 @@ route_call(const struct config *cfg, struct call *c)
 		rest = c->target;
 		c->up = is_login_path(rest) ? UP_LOGIN : UP_API;
 	}
-	free(c->path);
+	free(c->path_buf);
+	c->path_buf = NULL;
 	if (*rest == '/')
-		c->path = xstrdup(rest);
-	else
-		xasprintf(&c->path, "/%s", rest);	/* "/api" or "/api?x" */
+		c->path = rest;
+	else {
+		xasprintf(&c->path_buf, "/%s", rest);	/* "/api" or "/api?x" */
+		c->path = c->path_buf;
+	}
 
 	if (route_request_id(cfg, c) == -1)
 		return WERR_INTERNAL;

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hdr.h"
@@ -160,6 +161,110 @@ START_TEST(validity)
 }
 END_TEST
 
+/*
+ * A packed list (one block) holds what an ordinary one does through any
+ * history: filled as packed for, past its fields or bytes, values set
+ * from its own strings, fields deleted by its own names.  Seeded random
+ * histories, checked after every step against an ordinary list.
+ */
+static void
+assert_same(const struct hdrs *a, const struct hdrs *b, unsigned seed,
+    int step)
+{
+	size_t	 i;
+
+	ck_assert_msg(a->n == b->n, "seed %u step %d: %zu fields, %zu", seed,
+	    step, a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		ck_assert_msg(strcmp(a->v[i].name, b->v[i].name) == 0 &&
+		    strcmp(a->v[i].value, b->v[i].value) == 0, "seed %u step "
+		    "%d field %zu: %s: %s / %s: %s", seed, step, i,
+		    a->v[i].name, a->v[i].value, b->v[i].name, b->v[i].value);
+		ck_assert_ptr_eq(a->v[i].value, a->v[i].name +
+		    strlen(a->v[i].name) + 1);
+	}
+}
+
+START_TEST(packed_lists_hold_what_ordinary_ones_do)
+{
+	static const char *const names[] = { "Host", "Accept", "X-A",
+	    "Authorization", "Content-Length", "x-a" };
+	char		 value[64], name[16];
+	struct hdrs	 p, o;
+	unsigned	 seed, r;
+	size_t		 n, bytes, i, len;
+	int		 step, op;
+
+	for (seed = 1; seed <= 3000; seed++) {
+		srandom(seed);
+		/* What it is packed for: sometimes less than comes. */
+		n = (size_t)(random() % 8);
+		bytes = (size_t)(random() % 120);
+		hdrs_init_packed(&p, n, bytes);
+		memset(&o, 0, sizeof(o));
+		for (step = 0; step < 24; step++) {
+			op = (int)(random() % 10);
+			r = (unsigned)random();
+			if (op < 6 || o.n == 0) {
+				snprintf(name, sizeof(name), "%s",
+				    names[r % 6]);
+				len = (size_t)(r / 7 % 40);
+				memset(value, 'a' + (int)(r % 26), len);
+				value[len] = '\0';
+				/* a NUL inside: cut there, both alike */
+				if (r % 11 == 0 && len > 2)
+					value[len / 2] = '\0';
+				hdrs_addn(&p, name, strlen(name), value, len);
+				hdrs_addn(&o, name, strlen(name), value, len);
+			} else if (op < 8) {
+				i = r % o.n;
+				/* from the list's own strings */
+				hdrs_set_value(&p, i, p.v[(i + 1) % p.n].value,
+				    strlen(p.v[(i + 1) % p.n].value));
+				hdrs_set_value(&o, i, o.v[(i + 1) % o.n].value,
+				    strlen(o.v[(i + 1) % o.n].value));
+			} else {
+				i = r % o.n;
+				ck_assert_uint_eq(hdrs_del(&p, p.v[i].name),
+				    hdrs_del(&o, o.v[i].name));
+			}
+			assert_same(&p, &o, seed, step);
+			ck_assert_int_eq(hdrs_get(&p, "Host") == NULL,
+			    hdrs_get(&o, "Host") == NULL);
+		}
+		hdrs_free(&p);
+		hdrs_free(&o);
+		ck_assert_uint_eq(p.n, 0);
+	}
+}
+END_TEST
+
+/* Filled just as packed for: one block, fields in order. */
+START_TEST(packed_list_filled_as_planned)
+{
+	struct hdrs	 h;
+
+	hdrs_init_packed(&h, 3, 4 + 1 + 6 + 16 + 1 + 0);
+	hdrs_add(&h, "Host", "x");
+	hdrs_add(&h, "Accept", "application/json");
+	hdrs_add(&h, "X", "");
+	ck_assert_ptr_nonnull(h.free_at);
+	ck_assert_uint_eq(h.free_left, 0);
+	ck_assert_str_eq(hdrs_get(&h, "accept"), "application/json");
+	ck_assert_str_eq(h.v[2].name, "X");
+	ck_assert_str_eq(h.v[2].value, "");
+	/* inside the block */
+	ck_assert(h.v[2].value < (char *)(h.v + 3) + 4 + 1 + 6 + 16 + 1 +
+	    2 * 3);
+	/* one more: an ordinary list now */
+	hdrs_add(&h, "Y", "z");
+	ck_assert_ptr_null(h.free_at);
+	ck_assert_uint_eq(h.n, 4);
+	ck_assert_str_eq(hdrs_get(&h, "host"), "x");
+	hdrs_free(&h);
+}
+END_TEST
+
 static Suite *
 hdr_suite(void)
 {
@@ -173,6 +278,8 @@ hdr_suite(void)
 	tcase_add_test(tc, many_fields_grow_delete_and_copy);
 	tcase_add_test(tc, token_lists);
 	tcase_add_test(tc, validity);
+	tcase_add_test(tc, packed_lists_hold_what_ordinary_ones_do);
+	tcase_add_test(tc, packed_list_filled_as_planned);
 	suite_add_tcase(s, tc);
 	return s;
 }
