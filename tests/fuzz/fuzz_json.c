@@ -104,7 +104,7 @@ token_call(void)
 	struct call	*c;
 
 	c = call_new("POST", "/oauth/token");
-	c->path = xstrdup("/oauth/token");
+	c->path = c->path_buf = xstrdup("/oauth/token");
 	c->up = UP_LOGIN;
 	c->status = 200;
 	c->tenant = xstrdup("c1");
@@ -169,7 +169,7 @@ tokens(const uint8_t *data, size_t size)
 	}
 	if (learned) {
 		c = call_new("GET", "/api/v2/users/me");
-		c->path = xstrdup(c->target);
+		c->path = c->target;
 		xasprintf(&auth, "Bearer %s", token);
 		hdrs_add(&c->in_hdrs, "Authorization", auth);
 		identify(m, c);
@@ -182,7 +182,7 @@ tokens(const uint8_t *data, size_t size)
 	/* The bytes as the Authorization value, as is and as Basic. */
 	raw = fuzz_cstr(data, size);
 	c = call_new("GET", "/api/v2/users/me");
-	c->path = xstrdup(c->target);
+	c->path = c->target;
 	hdrs_add(&c->in_hdrs, "Authorization", raw);
 	identify(m, c);
 	call_free(c);

@@ -232,7 +232,7 @@ token_map(void)
 
 	m = token_map_new(64);
 	login = call_new("POST", "/oauth/token");
-	login->path = xstrdup("/oauth/token");
+	login->path = login->path_buf = xstrdup("/oauth/token");
 	login->up = UP_LOGIN;
 	login->status = 200;
 	login->tenant = xstrdup("fuzz-client");

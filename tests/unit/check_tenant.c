@@ -34,7 +34,7 @@ req(const char *method, const char *path, const char *auth)
 {
 	struct call	*c = call_new(method, path);
 
-	c->path = xstrdup(path);
+	c->path = c->path_buf = xstrdup(path);
 	c->up = strncmp(path, "/oauth", 6) == 0 ? UP_LOGIN : UP_API;
 	if (auth != NULL)
 		hdrs_add(&c->in_hdrs, "Authorization", auth);
