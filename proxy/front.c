@@ -940,7 +940,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)conn;
 	if (f->head_failed) {
 		f->head_failed = 0;
-		if (r != NULL && r->call != NULL && r->state == RQ_ANSWERED)
+		if (toe == MHD_REQUEST_TERMINATED_WITH_ERROR && r != NULL &&
+		    r->call != NULL && r->state == RQ_ANSWERED)
 			answer_lost(f, r);
 	}
 	if (r == NULL)
@@ -1290,6 +1291,7 @@ front_run(void *arg)
 
 	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
 	MHD_run(f->d);
+	f->head_failed = 0;	/* heard only by the close that follows it */
 	if (saturated(f))
 		shed(f);
 	/* The listening socket wakes the loop while shed() answers it. */

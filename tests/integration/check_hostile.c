@@ -348,22 +348,29 @@ START_TEST(head_over_the_limit_gets_json_431)
 }
 END_TEST
 
-/* fake handler: an answer with a large head, 24 fields of 64 bytes. */
+/* An answer with n fields X-<tag>-NN of 64 bytes each, body {}. */
 static void
-wide_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+answer_with_fields(struct fake_reply *rp, const char *tag, int n)
 {
 	char	 name[32], value[64];
 	int	 i;
 
-	(void)req;
-	(void)arg;
 	memset(value, 'v', sizeof(value) - 1);
 	value[sizeof(value) - 1] = '\0';
-	for (i = 0; i < 24; i++) {
-		snprintf(name, sizeof(name), "X-Wide-%02d", i);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "X-%s-%02d", tag, i);
 		fake_reply_header(rp, name, value);
 	}
 	fake_reply_body(rp, "{}", 2);
+}
+
+/* fake handler: an answer with a large head, 24 fields of 64 bytes. */
+static void
+wide_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	(void)req;
+	(void)arg;
+	answer_with_fields(rp, "Wide", 24);
 }
 
 START_TEST(largest_head_still_gets_a_large_answer_head)
@@ -519,30 +526,21 @@ START_TEST(a_query_of_many_arguments_is_forwarded_whole)
 }
 END_TEST
 
+/* fake handler: an answer head of 3.4 KiB, 45 fields of 64 bytes. */
+static void
+tall_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
+{
+	(void)req;
+	(void)arg;
+	answer_with_fields(rp, "Tall", 45);
+}
+
 /*
  * Pipelined requests are read ahead into the connection's pool, where
  * the answer head then may not fit: every request weir took (the ones the
  * upstream saw) gets exactly one answer, and the connection closes after
  * a 502 rather than in silence.
  */
-/* fake handler: an answer head of 3.4 KiB, 45 fields of 64 bytes. */
-static void
-tall_answer(const struct fake_req *req, struct fake_reply *rp, void *arg)
-{
-	char	 name[32], value[64];
-	int	 i;
-
-	(void)req;
-	(void)arg;
-	memset(value, 'v', sizeof(value) - 1);
-	value[sizeof(value) - 1] = '\0';
-	for (i = 0; i < 45; i++) {
-		snprintf(name, sizeof(name), "X-Tall-%02d", i);
-		fake_reply_header(rp, name, value);
-	}
-	fake_reply_body(rp, "{}", 2);
-}
-
 START_TEST(pipelined_requests_filling_the_pool_get_one_answer_each)
 {
 	static const char *const env[] = { "WEIR_RATE=1000000/s",
