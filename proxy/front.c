@@ -14,6 +14,7 @@
  * through front_hooks.  Touches http (head checks), route (a refused
  * call's request id), error, watch and log; reads the loop's clock.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -57,23 +58,29 @@ struct req {
 	const char		*uri_at;	/* where MHD had it (not read) */
 	struct call		*call;
 	struct MHD_Connection	*conn;
-	int			 too_large;	/* body went over max_body */
-	int			 answer_ready;	/* call back from upstream */
-	int			 gone;		/* the client hung up */
-	int			 close;		/* close after the answer */
 	struct watch_item	 watch;		/* while suspended */
-	/* A streaming answer (call.h): the head goes out, the body
-	 * follows as upstream fills the call's buffer. */
-	int			 streaming;	/* front_stream() ran */
-	int			 xfer_running;	/* until front_answer() */
-	int			 streamed;	/* its response is queued */
-	int			 stream_wait;	/* reader suspended: no bytes */
 	uint64_t		 sent;		/* body bytes handed to MHD */
-	int			 busy;		/* body went over max_body_memory */
 	size_t			 body_held;	/* this body's part of body_bytes */
 	size_t			 pool_used;	/* of the connection's pool, by
 						 * the request (POOL_ENTRY) */
+	const char		*method_at;	/* MHD's, in the pool: where
+						 * the head starts */
+	uint64_t		 waiting_since;	/* suspended for its answer */
+	struct req		*tnext, *tprev;	/* on f's trim list */
 	struct req		*anext, *aprev;	/* every request not yet over */
+	/* One bit each: a waiting call holds one of these per request. */
+	unsigned		 too_large:1;	/* body went over max_body */
+	unsigned		 answer_ready:1; /* call back from upstream */
+	unsigned		 gone:1;	/* the client hung up */
+	unsigned		 close:1;	/* close after the answer */
+	/* A streaming answer (call.h): the head goes out, the body
+	 * follows as upstream fills the call's buffer. */
+	unsigned		 streaming:1;	/* front_stream() ran */
+	unsigned		 xfer_running:1; /* until front_answer() */
+	unsigned		 streamed:1;	/* its response is queued */
+	unsigned		 stream_wait:1;	/* reader suspended: no bytes */
+	unsigned		 busy:1;	/* body went over max_body_memory */
+	unsigned		 trim_listed:1;	/* on f's trim list */
 };
 
 struct front {
@@ -116,6 +123,10 @@ struct front {
 	 */
 	uint64_t		 body_bytes;
 	struct req		*live;		/* every request not yet over */
+	struct req		*trim_head;	/* suspended, oldest first, */
+	struct req		*trim_tail;	/* their pools not yet trimmed */
+	char			*zero_page;	/* page_size zero bytes */
+	size_t			 page_size;
 	int			 draining;	/* stopping: answers close */
 	int			 shutdown;	/* drain over: all answered 503 */
 };
@@ -457,6 +468,7 @@ on_headers(struct front *f, struct req *r, const char *method,
 	if (col.bad == NULL && col.value != NULL)
 		col.bad = http_check_line_end(col.value, col.value_size, NULL);
 	r->pool_used = pool_used(r, c, version);
+	r->method_at = method;
 	cl = hdrs_get(&c->in_hdrs, "Content-Length");
 	c->has_body = cl != NULL ||
 	    hdrs_get(&c->in_hdrs, "Transfer-Encoding") != NULL;
@@ -593,6 +605,92 @@ on_gone(struct watch_item *it, void *arg)
 }
 
 /* The whole request is in: hand it to the call's life. */
+/*
+ * A waiting call's pool, trimmed.  libmicrohttpd zeroes a connection's
+ * whole pool between its requests, so that a kept-alive connection's
+ * waiting call holds all of it resident (6.5 KiB by default) where it
+ * uses its head's bytes at the start and the fields' entries at the end.
+ * Once a call has waited a millisecond (a call sent at once is never
+ * touched), the pages after its head that are all zero go back to the
+ * kernel (MADV_DONTNEED; they read as zero again, and libmicrohttpd
+ * writes the answer head there later, faulting them in).
+ *
+ * Sound without knowing where the pool starts (a client's leading empty
+ * lines move the head up): a page is given back only if it is all zero,
+ * and the walk goes up from the head and stops at the first page that is
+ * not, at the latest at the entries (never zero: they hold pointers;
+ * HTTP/1.1 has at least Host).  So it never leaves the pool, whose memory
+ * only libmicrohttpd writes, on this thread, and not while the
+ * connection is suspended.
+ */
+static void
+trim_pool(struct front *f, struct req *r)
+{
+	const union MHD_ConnectionInfo	*ci;
+	uintptr_t			 pg = f->page_size, head, p, from;
+
+	if (r->method_at == NULL || pg == 0 ||
+	    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, NULL,
+	    NULL) < 1 || (ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE)) == NULL)
+		return;
+	head = (uintptr_t)r->method_at;
+	p = from = (head + ci->header_size + pg - 1) & ~(pg - 1);
+	while (p + pg <= head + f->pool_size &&
+	    memcmp((const void *)p, f->zero_page, pg) == 0)
+		p += pg;
+	if (p > from && madvise((void *)from, p - from, MADV_DONTNEED) == 0)
+		log_debug("%s: %zu KiB of a waiting call's pool given back",
+		    r->call->reqid, (size_t)(p - from) / 1024);
+}
+
+static void
+trim_unlist(struct front *f, struct req *r)
+{
+	if (!r->trim_listed)
+		return;
+	if (r->tprev != NULL)
+		r->tprev->tnext = r->tnext;
+	else
+		f->trim_head = r->tnext;
+	if (r->tnext != NULL)
+		r->tnext->tprev = r->tprev;
+	else
+		f->trim_tail = r->tprev;
+	r->tnext = r->tprev = NULL;
+	r->trim_listed = 0;
+}
+
+/* r waits for its answer from now on. */
+static void
+trim_enlist(struct front *f, struct req *r)
+{
+	r->waiting_since = f->clock->mono_ms;
+	r->tprev = f->trim_tail;
+	r->tnext = NULL;
+	if (f->trim_tail != NULL)
+		f->trim_tail->tnext = r;
+	else
+		f->trim_head = r;
+	f->trim_tail = r;
+	r->trim_listed = 1;
+}
+
+/* Trim the pools of the calls that still wait a millisecond on. */
+static void
+trim_waiting(struct front *f)
+{
+	struct req	*r;
+
+	while ((r = f->trim_head) != NULL &&
+	    r->waiting_since < f->clock->mono_ms) {
+		trim_unlist(f, r);
+		if (r->state == RQ_QUEUED && !r->answer_ready &&
+		    r->call->xfer == NULL)
+			trim_pool(f, r);
+	}
+}
+
 static enum MHD_Result
 on_complete(struct front *f, struct req *r)
 {
@@ -611,6 +709,7 @@ on_complete(struct front *f, struct req *r)
 	r->state = RQ_QUEUED;
 	MHD_suspend_connection(r->conn);
 	enlist(f, r);
+	trim_enlist(f, r);
 	return MHD_YES;
 }
 
@@ -948,6 +1047,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	unwatch(f, r);
+	trim_unlist(f, r);
 	release_body(f, r);
 	if (r->aprev != NULL)
 		r->aprev->anext = r->anext;
@@ -1141,11 +1241,16 @@ front_new(const struct config *cfg, struct loop *loop,
 	struct front	*f;
 	unsigned int	 flags;
 	size_t		 memlimit;
+	long		 page;
 
 	f = xcalloc(1, sizeof(*f));
 	if ((f->watch = watch_new()) == NULL) {
 		free(f);
 		return NULL;
+	}
+	if ((page = sysconf(_SC_PAGESIZE)) > 0) {
+		f->page_size = (size_t)page;
+		f->zero_page = xcalloc(1, f->page_size);
 	}
 	f->cfg = cfg;
 	f->loop = loop;
@@ -1251,6 +1356,7 @@ front_free(struct front *f)
 	watch_free(f->watch);
 	if (f->reserve_fd != -1)
 		close(f->reserve_fd);
+	free(f->zero_page);
 	free(f);
 }
 
@@ -1281,6 +1387,13 @@ front_timeout(void *arg)
 
 	if (w != -1 && (ms == -1 || w < ms))
 		ms = w;
+	/* The oldest waiting call's pool is trimmed a millisecond on. */
+	if (f->trim_head != NULL) {
+		w = f->trim_head->waiting_since < f->clock->mono_ms ? 0 :
+		    (long)(f->trim_head->waiting_since + 1 - f->clock->mono_ms);
+		if (ms == -1 || w < ms)
+			ms = w;
+	}
 	return ms;
 }
 
@@ -1290,6 +1403,7 @@ front_run(void *arg)
 	struct front	*f = arg;
 
 	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
+	trim_waiting(f);
 	MHD_run(f->d);
 	f->head_failed = 0;	/* heard only by the close that follows it */
 	if (saturated(f))

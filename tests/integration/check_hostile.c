@@ -125,10 +125,11 @@ exchange(const void *req, size_t len, unsigned timeout_ms, struct got *g)
 
 /*
  * Read one response with a Content-Length body from a kept-alive
- * connection.  Returns its status, 0 if none came within timeout_ms.
+ * connection.  Returns its status, 0 if none came within timeout_ms;
+ * the bytes in *out if out is not NULL (free them).
  */
 static int
-read_one_response(int fd, unsigned timeout_ms)
+read_one(int fd, unsigned timeout_ms, struct fake_buf *out)
 {
 	struct fake_buf	 b = { 0 };
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
@@ -156,8 +157,17 @@ read_one_response(int fd, unsigned timeout_ms)
 			break;
 		fake_buf_add(&b, tmp, (size_t)n);
 	}
-	fake_buf_free(&b);
+	if (out != NULL)
+		*out = b;
+	else
+		fake_buf_free(&b);
 	return status;
+}
+
+static int
+read_one_response(int fd, unsigned timeout_ms)
+{
+	return read_one(fd, timeout_ms, NULL);
 }
 
 /* Checks on answers. */
@@ -592,6 +602,100 @@ START_TEST(pipelined_requests_filling_the_pool_get_one_answer_each)
 	fprintf(stderr, "# pipelined: %zu of 6 connections cut after a 502\n",
 	    lost);
 	ck_assert_uint_gt(lost, 0);
+	assert_serving();
+}
+END_TEST
+
+/*
+ * A kept-alive connection's waiting call has its pool's zero pages given
+ * back (trim_pool).  Whatever the head's place in the pool (leading
+ * empty lines move it up), a body read before it, or a request pipelined
+ * behind it, each call's answer, with a 3.4 KiB head written where pages
+ * were given back, arrives whole.
+ */
+START_TEST(waiting_calls_with_trimmed_pools_get_whole_answers)
+{
+	static const char *const env[] = { "WEIR_RATE=20/s", "WEIR_BURST=1",
+	    "WEIR_LOG_LEVEL=debug", NULL };
+	enum { NCONN = 8 };
+	static const char get[] = "GET /api/v2/wait HTTP/1.1\r\nHost: weir\r\n"
+	    "\r\n";
+	struct fake_buf	 q, a;
+	char		 body[2000], *log;
+	int		 fd[NCONN], i, k, nans;
+
+	api = fake_start(tall_answer, NULL);
+	login = fake_start(fake_echo, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	h_start_or_abort(&W, fake_port(api), fake_port(login), NULL, env);
+	memset(body, 'b', sizeof(body));
+	/* Each connection answers a call first: its pool is reset, zeroed. */
+	for (i = 0; i < NCONN; i++) {
+		fd[i] = conn_open(W.port);
+		conn_send(fd[i], get, sizeof(get) - 1, 3000);
+		ck_assert_int_eq(read_one_response(fd[i], 5000), 200);
+	}
+	/* Then all at once: they wait, 50 ms apart. */
+	for (i = 0; i < NCONN; i++) {
+		memset(&q, 0, sizeof(q));
+		fake_buf_add(&q, "", 0);
+		if (i % 4 == 1)
+			fake_buf_adds(&q, "\r\n\r\n\r\n");
+		if (i % 4 == 2)
+			for (k = 0; k < 200; k++)
+				fake_buf_adds(&q, "\r\n");
+		if (i % 4 == 3) {
+			fake_buf_printf(&q, "POST /api/v2/wait HTTP/1.1\r\n"
+			    "Host: weir\r\nContent-Length: %zu\r\n\r\n",
+			    sizeof(body));
+			fake_buf_add(&q, body, sizeof(body));
+		} else
+			fake_buf_adds(&q, get);
+		if (i == 0) {
+			/* and one pipelined behind it, across a page */
+			fake_buf_adds(&q, "GET /api/v2/behind HTTP/1.1\r\n"
+			    "Host: weir\r\nX-Pad: ");
+			for (k = 0; k < 2500; k++)
+				fake_buf_add(&q, "p", 1);
+			fake_buf_adds(&q, "\r\n\r\n");
+		}
+		conn_send(fd[i], q.p, q.len, 3000);
+		fake_buf_free(&q);
+	}
+	for (i = 0, nans = 0; i < NCONN; i++)
+		for (k = 0; k < (i == 0 ? 2 : 1); k++, nans++) {
+			ck_assert_int_eq(read_one(fd[i], 10000, &a), 200);
+			ck_assert_msg(strstr(a.p, "X-Tall-00: vvv") != NULL &&
+			    strstr(a.p, "X-Tall-44: " "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+			    "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\r\n") != NULL &&
+			    strstr(a.p, "\r\n\r\n{}") != NULL,
+			    "connection %d: %.4000s", i, a.p);
+			fake_buf_free(&a);
+		}
+	for (i = 0; i < NCONN; i++)
+		close(fd[i]);
+	ck_assert_int_eq(nans, NCONN + 1);
+	ck_assert_uint_eq(fake_nreqs(api), 2 * NCONN + 1);
+	/* The pipelined request reached the upstream as it was sent. */
+	for (i = 0, k = 0; i < 2 * NCONN + 1; i++) {
+		struct fake_req	*fr = fake_req_get(api, (size_t)i);
+		const char	*pad = fake_req_header(fr, "X-Pad");
+
+		if (strcmp(fr->target, "/api/v2/behind") == 0) {
+			ck_assert_ptr_nonnull(pad);
+			ck_assert_uint_eq(strlen(pad), 2500);
+			ck_assert_uint_eq(strspn(pad, "p"), 2500);
+			k++;
+		}
+		fake_req_free(fr);
+	}
+	ck_assert_int_eq(k, 1);
+	/* The trim ran (a pool is given back a page when one is all zero). */
+	log = h_stderr_contents(&W);
+	ck_assert_msg(strstr(log, "of a waiting call's pool given back") !=
+	    NULL, "no pool trimmed");
+	free(log);
 	assert_serving();
 }
 END_TEST
@@ -1690,6 +1794,7 @@ hostile_suite(void)
 	tcase_add_test(tc, every_head_shape_gets_exactly_one_answer);
 	tcase_add_test(tc, a_query_of_many_arguments_is_forwarded_whole);
 	tcase_add_test(tc, pipelined_requests_filling_the_pool_get_one_answer_each);
+	tcase_add_test(tc, waiting_calls_with_trimmed_pools_get_whole_answers);
 	tcase_add_test(tc, declared_body_over_max_body_gets_413_before_the_body);
 	tcase_add_loop_test(tc, bad_requests_are_answered_and_closed, 0,
 	    (int)(sizeof(bads) / sizeof(bads[0])));
