@@ -95,8 +95,23 @@ call_new_take(const char *method, char *target)
 	c->method = i < sizeof(known_methods) / sizeof(known_methods[0]) ?
 	    known_methods[i] : xstrdup(method);
 	c->target = target;
+	c->reqid = c->reqid_buf;
 	c->prio = PRIO_NORMAL;
 	return c;
+}
+
+void
+call_set_reqid(struct call *c, const char *id)
+{
+	size_t	 n = strlen(id);
+
+	if (c->reqid != c->reqid_buf)
+		free(c->reqid);
+	if (n < sizeof(c->reqid_buf)) {
+		memcpy(c->reqid_buf, id, n + 1);
+		c->reqid = c->reqid_buf;
+	} else
+		c->reqid = xstrdup(id);
 }
 
 void
@@ -124,6 +139,8 @@ call_free(struct call *c)
 		return;
 	if (!is_known(c->method))
 		free(c->method);
+	if (c->reqid != c->reqid_buf)
+		free(c->reqid);
 	free(c->target);
 	hdrs_free(&c->in_hdrs);
 	buf_free(&c->body);

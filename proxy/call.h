@@ -61,7 +61,10 @@ struct call {
 	const char		*path;		/* target for the upstream: a
 						 * suffix of target, or path_buf */
 	char			*path_buf;	/* when it is not */
-	char			 reqid[129];	/* request id sent upstream */
+	char			*reqid;		/* request id sent upstream:
+						 * reqid_buf, or its own block
+						 * (call_set_reqid) */
+	char			 reqid_buf[40];	/* a UUID, "-", or a short id */
 	int			 reqid_from_client;
 	char			*tenant;	/* tenant key, never a token */
 	enum prio_class		 prio;		/* its class; normal by default */
@@ -118,6 +121,8 @@ struct call {
 struct call	*call_new(const char *method, const char *target);
 /* The same, taking target (malloc'ed) over. */
 struct call	*call_new_take(const char *method, char *target);
+/* Make id (a copy) the call's request id. */
+void		 call_set_reqid(struct call *, const char *id);
 /* Drop what the last attempt brought back, before a retry. */
 void		 call_reset_response(struct call *);
 /* Make the answer weir's own error; message (copied) says more than the

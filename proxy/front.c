@@ -402,7 +402,7 @@ answer_early(struct front *f, struct req *r, enum weir_err e,
 
 	/* A call refused before routing still gets its id. */
 	if (route_request_id(f->cfg, c) == -1)
-		strcpy(c->reqid, "-");
+		call_set_reqid(c, "-");
 	if (c->err != e || message != NULL)
 		call_set_error(c, e, message);
 	resp = error_response(f, c, &bytes_out);

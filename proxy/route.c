@@ -122,11 +122,12 @@ route_request_id(const struct config *cfg, struct call *c)
 		return 0;
 	id = hdrs_get(&c->in_hdrs, cfg->request_id_header);
 	if (id != NULL && reqid_valid(id)) {
-		strncpy(c->reqid, id, sizeof(c->reqid) - 1);
+		call_set_reqid(c, id);
 		c->reqid_from_client = 1;
 		return 0;
 	}
-	return reqid_new(c->reqid, sizeof(c->reqid));
+	call_set_reqid(c, "");
+	return reqid_new(c->reqid_buf, sizeof(c->reqid_buf));
 }
 
 /*

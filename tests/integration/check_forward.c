@@ -1248,20 +1248,36 @@ START_TEST(test_add_header)
 }
 END_TEST
 
+/* A client's id, of any length weir takes (1 to 128), goes upstream and
+ * back as it came; a longer one is replaced. */
 START_TEST(test_reqid_from_client)
 {
-	static const char *const hdrs[] = { "X-Request-Id: my-req-123", NULL };
-	struct h_resp	 r;
-	struct fake_req	*u;
+	static const size_t	 lens[] = { 10, 39, 40, 41, 128, 129 };
+	char			 id[160], line[200];
+	const char		*hdrs[] = { line, NULL };
+	struct h_resp		 r;
+	struct fake_req		*u;
+	size_t			 i, k;
 
-	ck_assert_int_eq(do_req("GET", "/api/v2/rid", hdrs, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(h_resp_header(&r, "X-Request-Id"), "my-req-123");
-	u = got(api, 0);
-	ck_assert_str_eq(fake_req_header(u, "X-Request-Id"), "my-req-123");
-	ck_assert_uint_eq(fake_req_header_count(u, "X-Request-Id"), 1);
-	fake_req_free(u);
-	h_resp_free(&r);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (k = 0; k < lens[i]; k++)
+			id[k] = "my-req-0123456789"[k % 17];
+		id[lens[i]] = '\0';
+		snprintf(line, sizeof(line), "X-Request-Id: %s", id);
+		ck_assert_int_eq(do_req("GET", "/api/v2/rid", hdrs, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		u = got(api, i);
+		ck_assert_uint_eq(fake_req_header_count(u, "X-Request-Id"), 1);
+		if (lens[i] <= 128) {
+			ck_assert_str_eq(h_resp_header(&r, "X-Request-Id"), id);
+			ck_assert_str_eq(fake_req_header(u, "X-Request-Id"),
+			    id);
+		} else
+			ck_assert(h_is_uuid4(fake_req_header(u,
+			    "X-Request-Id")));
+		fake_req_free(u);
+		h_resp_free(&r);
+	}
 }
 END_TEST
 

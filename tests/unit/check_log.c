@@ -397,7 +397,7 @@ hostile_call(void)
 	c = call_new("GET", hostile_path);
 	c->path = c->path_buf = strdup(hostile_path);
 	ck_assert_ptr_nonnull(c->path);
-	strcpy(c->reqid, "0b0e5f1c-1d44-4c8e-9f3a-2a3b4c5d6e7f");
+	call_set_reqid(c, "0b0e5f1c-1d44-4c8e-9f3a-2a3b4c5d6e7f");
 	c->tenant = strdup("team-a");
 	hdrs_add(&c->resp_hdrs, "ININ-Correlation-Id", hostile_corr);
 	c->status = 200;

@@ -39,7 +39,7 @@ answered(const char *method, int status, uint64_t deadline)
 {
 	struct call	*c = call_new(method, "/api/v2/flows");
 
-	strcpy(c->reqid, "test-id");
+	call_set_reqid(c, "test-id");
 	c->status = status;
 	c->attempts = 1;
 	c->deadline_ms = deadline;
