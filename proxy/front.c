@@ -1319,6 +1319,7 @@ front_new(const struct config *cfg, struct loop *loop,
 	if (f->reserve_fd != -1)
 		close(f->reserve_fd);
 	watch_free(f->watch);
+	free(f->zero_page);
 	free(f);
 	return NULL;
 }
