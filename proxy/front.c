@@ -65,8 +65,6 @@ struct req {
 						 * the request (POOL_ENTRY) */
 	const char		*method_at;	/* MHD's, in the pool: where
 						 * the head starts */
-	uint64_t		 waiting_since;	/* suspended for its answer */
-	struct req		*tnext, *tprev;	/* on f's trim list */
 	struct req		*anext, *aprev;	/* every request not yet over */
 	/* One bit each: a waiting call holds one of these per request. */
 	unsigned		 too_large:1;	/* body went over max_body */
@@ -80,7 +78,6 @@ struct req {
 	unsigned		 streamed:1;	/* its response is queued */
 	unsigned		 stream_wait:1;	/* reader suspended: no bytes */
 	unsigned		 busy:1;	/* body went over max_body_memory */
-	unsigned		 trim_listed:1;	/* on f's trim list */
 };
 
 struct front {
@@ -123,8 +120,6 @@ struct front {
 	 */
 	uint64_t		 body_bytes;
 	struct req		*live;		/* every request not yet over */
-	struct req		*trim_head;	/* suspended, oldest first, */
-	struct req		*trim_tail;	/* their pools not yet trimmed */
 	char			*zero_page;	/* page_size zero bytes */
 	size_t			 page_size;
 	int			 draining;	/* stopping: answers close */
@@ -578,7 +573,7 @@ unwatch(struct front *f, struct req *r)
 	watch_del(f->watch, &r->watch);
 }
 
-/* watch_gone_cb: a client hung up while its connection was suspended. */
+/* watch_cb: a client hung up while its connection was suspended. */
 static void
 on_gone(struct watch_item *it, void *arg)
 {
@@ -610,9 +605,9 @@ on_gone(struct watch_item *it, void *arg)
  * whole pool between its requests, so that a kept-alive connection's
  * waiting call holds all of it resident (6.5 KiB by default) where it
  * uses its head's bytes at the start and the fields' entries at the end.
- * Once a call has waited a millisecond (a call sent at once is never
- * touched), the pages after its head that are all zero go back to the
- * kernel (MADV_DONTNEED; they read as zero again, and libmicrohttpd
+ * Once a call has waited WATCH_AFTER_MS (on_settled; a call sent at once
+ * is never touched), the pages after its head that are all zero go back
+ * to the kernel (MADV_DONTNEED; they read as zero again, and libmicrohttpd
  * writes the answer head there later, faulting them in).
  *
  * Sound without knowing where the pool starts (a client's leading empty
@@ -644,51 +639,16 @@ trim_pool(struct front *f, struct req *r)
 		    r->call->reqid, (size_t)(p - from) / 1024);
 }
 
+/* watch_cb: a suspended connection has waited WATCH_AFTER_MS: if its
+ * call is still queued, its pool's zero pages go back. */
 static void
-trim_unlist(struct front *f, struct req *r)
+on_settled(struct watch_item *it, void *arg)
 {
-	if (!r->trim_listed)
-		return;
-	if (r->tprev != NULL)
-		r->tprev->tnext = r->tnext;
-	else
-		f->trim_head = r->tnext;
-	if (r->tnext != NULL)
-		r->tnext->tprev = r->tprev;
-	else
-		f->trim_tail = r->tprev;
-	r->tnext = r->tprev = NULL;
-	r->trim_listed = 0;
-}
+	struct req	*r = (struct req *)((char *)it -
+			    offsetof(struct req, watch));
 
-/* r waits for its answer from now on. */
-static void
-trim_enlist(struct front *f, struct req *r)
-{
-	r->waiting_since = f->clock->mono_ms;
-	r->tprev = f->trim_tail;
-	r->tnext = NULL;
-	if (f->trim_tail != NULL)
-		f->trim_tail->tnext = r;
-	else
-		f->trim_head = r;
-	f->trim_tail = r;
-	r->trim_listed = 1;
-}
-
-/* Trim the pools of the calls that still wait a millisecond on. */
-static void
-trim_waiting(struct front *f)
-{
-	struct req	*r;
-
-	while ((r = f->trim_head) != NULL &&
-	    r->waiting_since < f->clock->mono_ms) {
-		trim_unlist(f, r);
-		if (r->state == RQ_QUEUED && !r->answer_ready &&
-		    r->call->xfer == NULL)
-			trim_pool(f, r);
-	}
+	if (r->state == RQ_QUEUED && !r->answer_ready && r->call->xfer == NULL)
+		trim_pool(arg, r);
 }
 
 static enum MHD_Result
@@ -709,7 +669,6 @@ on_complete(struct front *f, struct req *r)
 	r->state = RQ_QUEUED;
 	MHD_suspend_connection(r->conn);
 	enlist(f, r);
-	trim_enlist(f, r);
 	return MHD_YES;
 }
 
@@ -1047,7 +1006,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	unwatch(f, r);
-	trim_unlist(f, r);
 	release_body(f, r);
 	if (r->aprev != NULL)
 		r->aprev->anext = r->anext;
@@ -1388,13 +1346,6 @@ front_timeout(void *arg)
 
 	if (w != -1 && (ms == -1 || w < ms))
 		ms = w;
-	/* The oldest waiting call's pool is trimmed a millisecond on. */
-	if (f->trim_head != NULL) {
-		w = f->trim_head->waiting_since < f->clock->mono_ms ? 0 :
-		    (long)(f->trim_head->waiting_since + 1 - f->clock->mono_ms);
-		if (ms == -1 || w < ms)
-			ms = w;
-	}
 	return ms;
 }
 
@@ -1403,8 +1354,7 @@ front_run(void *arg)
 {
 	struct front	*f = arg;
 
-	watch_run(f->watch, f->clock->mono_ms, on_gone, f);
-	trim_waiting(f);
+	watch_run(f->watch, f->clock->mono_ms, on_gone, on_settled, f);
 	MHD_run(f->d);
 	f->head_failed = 0;	/* heard only by the close that follows it */
 	if (saturated(f))

@@ -104,7 +104,7 @@ watch_timeout(const struct watch *w, uint64_t now_ms)
 
 /* Move the items that have waited WATCH_AFTER_MS into the epoll set. */
 static void
-sweep(struct watch *w, uint64_t now_ms)
+sweep(struct watch *w, uint64_t now_ms, watch_cb settled, void *arg)
 {
 	struct epoll_event	 ev;
 	struct watch_item	*it;
@@ -120,18 +120,21 @@ sweep(struct watch *w, uint64_t now_ms)
 		ev.data.ptr = it;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, it->sock, &ev) == 0)
 			it->watched = 1;
+		if (settled != NULL)
+			settled(it, arg);
 	}
 }
 
 void
-watch_run(struct watch *w, uint64_t now_ms, watch_gone_cb gone, void *arg)
+watch_run(struct watch *w, uint64_t now_ms, watch_cb gone, watch_cb settled,
+    void *arg)
 {
 	struct epoll_event	 ev[64];
 	struct watch_item	*it;
 	char			 byte;
 	int			 i, n;
 
-	sweep(w, now_ms);
+	sweep(w, now_ms, settled, arg);
 	while ((n = epoll_wait(w->epfd, ev, 64, 0)) > 0) {
 		for (i = 0; i < n; i++) {
 			it = ev[i].data.ptr;

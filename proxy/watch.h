@@ -42,12 +42,14 @@ void		 watch_del(struct watch *, struct watch_item *);
 /* Most ms until watch_run() has sockets to move into the set, or -1. */
 long		 watch_timeout(const struct watch *, uint64_t now_ms);
 
-/* Called for an item whose client hung up; it is no longer watched. */
-typedef void	(*watch_gone_cb)(struct watch_item *, void *arg);
-/* Move sockets that waited long enough into the set, then report the
- * clients that hung up.  A half-close with bytes still unread is not a
- * hang-up (the item is dropped from the watch all the same). */
-void		 watch_run(struct watch *, uint64_t now_ms, watch_gone_cb,
-		    void *arg);
+/* Called for an item whose client hung up (it is no longer watched), or
+ * that has waited WATCH_AFTER_MS (front trims its pool then). */
+typedef void	(*watch_cb)(struct watch_item *, void *arg);
+/* Move sockets that waited long enough into the set, telling settled
+ * (may be NULL) of each, then report the clients that hung up to gone.
+ * A half-close with bytes still unread is not a hang-up (the item is
+ * dropped from the watch all the same). */
+void		 watch_run(struct watch *, uint64_t now_ms, watch_cb gone,
+		    watch_cb settled, void *arg);
 
 #endif

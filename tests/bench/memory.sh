@@ -16,9 +16,10 @@
 #          one worker.
 # At each step, once weir's /metrics says that many calls are queued
 # (weir_queued, plus the plug in weir_inflight), or nginx's stub_status that
-# many requests are in hand, it reads VmRSS from /proc/PID/status (nginx:
-# its worker) and prints it with the growth per waiting call over step 0
-# (the plug alone).  Not part of make check: numbers depend on the machine;
+# many requests are in hand, it waits MEM_SETTLE (0.3 s: the calls are
+# waiting ones, not arriving ones) and reads VmRSS from /proc/PID/status
+# (nginx: its worker) and prints it with the growth per waiting call over
+# step 0 (the plug alone).  Not part of make check: numbers depend on the machine;
 # nothing here asserts a figure.
 #
 # Needs python3, curl, nginx (nginx-light) for the nginx rows, and a built
@@ -30,6 +31,7 @@
 #   MEM_STEPS         calls waiting at each step, default "0 1000 5000 10000"
 #   MEM_HEAD_BYTES    size of each request head, default 200
 #   MEM_TARGETS       default "weir nginx" (nginx is skipped if missing)
+#   MEM_SETTLE        seconds to wait before reading VmRSS, default 0.3
 #   MEM_CONNS         default "kept new": the waiting call is its connection's
 #                     second, after one answered at once (hold.py --warm),
 #                     or its first
@@ -139,6 +141,9 @@ measure() {
 		read -r line open answered <&6 || die "hold.py exited"
 		[ "$answered" = 0 ] ||
 			echo "memory.sh: $name answered $answered held calls" >&2
+		# Waiting calls, not arriving ones: weir gives a pool's zero
+		# pages back once its call has waited 100 ms (WATCH_AFTER_MS).
+		sleep "${MEM_SETTLE:-0.3}"
 		rss=$(rss_kib "$pid")
 		read -r heap anon < <(rss_split "$pid")
 		if [ -z "$base" ]; then
