@@ -383,6 +383,23 @@ fake_reply_printf(struct fake_reply *rp, const char *fmt, ...)
 	rp->body_len = n;
 }
 
+void
+fake_reply_genesys_429(struct fake_reply *rp, int secs, int per_min)
+{
+	char	 ra[16];
+
+	rp->status = 429;
+	snprintf(ra, sizeof(ra), "%d", secs);
+	fake_reply_header(rp, "Retry-After", ra);
+	fake_reply_header(rp, "Content-Type", "application/json");
+	fake_reply_printf(rp, "{\"message\":\"Rate limit exceeded the "
+	    "maximum. Retry the request in [%d] seconds\",\"code\":"
+	    "\"too.many.requests.retry.after\",\"status\":429,\"contextId\":"
+	    "\"ctx\",\"details\":[],\"errors\":[],\"limit\":{\"key\":"
+	    "\"client.credentials.token.rate.per.minute\",\"namespace\":"
+	    "\"platform.api\",\"value\":%d}}", secs, per_min);
+}
+
 static void
 reply_clear(struct fake_reply *rp)
 {

@@ -176,6 +176,10 @@ void		 fake_reply_body(struct fake_reply *, const void *body,
 		    size_t len);
 void		 fake_reply_printf(struct fake_reply *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* Genesys' 429: Retry-After: secs, its JSON body with the limit per
+ * minute (per_min) and the wait in its message. */
+void		 fake_reply_genesys_429(struct fake_reply *, int secs,
+		    int per_min);
 
 /*
  * The default handler: 200 with a JSON echo of the request,

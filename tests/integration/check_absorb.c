@@ -23,25 +23,6 @@
 static struct fake	*api, *login;
 static struct h_weir	 W;
 
-static const char genesys_429_fmt[] =
-    "{\"message\":\"Rate limit exceeded the maximum. Retry the request in "
-    "[%d] seconds\",\"code\":\"too.many.requests.retry.after\",\"status\":"
-    "429,\"contextId\":\"ctx\",\"details\":[],\"errors\":[],\"limit\":"
-    "{\"key\":\"client.credentials.token.rate.per.minute\",\"namespace\":"
-    "\"platform.api\",\"value\":%d}}";
-
-static void
-reply_429(struct fake_reply *rp, int secs, int per_min)
-{
-	char	 ra[16];
-
-	rp->status = 429;
-	snprintf(ra, sizeof(ra), "%d", secs);
-	fake_reply_header(rp, "Retry-After", ra);
-	fake_reply_header(rp, "Content-Type", "application/json");
-	fake_reply_printf(rp, genesys_429_fmt, secs, per_min);
-}
-
 static void
 reply_ok(struct fake_reply *rp, const struct fake_req *req)
 {
@@ -98,8 +79,9 @@ rate_limited(const struct fake_req *req, struct fake_reply *rp, void *arg)
 		reply_ok(rp, req);
 	} else {
 		rl.n429++;
-		reply_429(rp, (int)((rl.start[i] + rl.window_ms - now + 999) /
-		    1000), (int)(rl.limit * 60000 / rl.window_ms));
+		fake_reply_genesys_429(rp, (int)((rl.start[i] +
+		    rl.window_ms - now + 999) / 1000),
+		    (int)(rl.limit * 60000 / rl.window_ms));
 	}
 	if (rl.nlog < MAXLOG && id != NULL) {
 		snprintf(rl.ids[rl.nlog], sizeof(rl.ids[0]), "%s", id);
@@ -472,7 +454,7 @@ token_issuer(const struct fake_req *req, struct fake_reply *rp, void *arg)
 	(void)arg;
 	if (login_429_once) {
 		login_429_once = 0;
-		reply_429(rp, 1, 300);
+		fake_reply_genesys_429(rp, 1, 300);
 		return;
 	}
 	rp->status = 200;

@@ -46,6 +46,7 @@
 #define NW		3		/* weirs */
 #define LIMIT		40		/* the upstream's calls per window */
 #define WINDOW_MS	1000
+#define PER_MIN		(LIMIT * 60000 / WINDOW_MS)	/* in its 429s */
 #define RATE_ENV	"WEIR_RATE=40/s"	/* LIMIT per WINDOW_MS */
 #define BURST_ENV	"WEIR_BURST=40"		/* LIMIT */
 #define CLIENT		"client1"
@@ -60,13 +61,6 @@ static struct h_weir	 W[NW];
 static uint16_t		 AP[NW];		/* admin ports */
 
 /* --- the upstream --------------------------------------------------------- */
-
-static const char genesys_429_fmt[] =
-    "{\"message\":\"Rate limit exceeded the maximum. Retry the request in "
-    "[%d] seconds\",\"code\":\"too.many.requests.retry.after\",\"status\":"
-    "429,\"contextId\":\"ctx\",\"details\":[],\"errors\":[],\"limit\":"
-    "{\"key\":\"client.credentials.token.rate.per.minute\",\"namespace\":"
-    "\"platform.api\",\"value\":%d}}";
 
 /* One request the upstream saw. */
 struct rec {
@@ -96,19 +90,6 @@ static struct {
 } up = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void
-reply_429(struct fake_reply *rp, int secs)
-{
-	char	 ra[16];
-
-	rp->status = 429;
-	snprintf(ra, sizeof(ra), "%d", secs);
-	fake_reply_header(rp, "Retry-After", ra);
-	fake_reply_header(rp, "Content-Type", "application/json");
-	fake_reply_printf(rp, genesys_429_fmt, secs,
-	    LIMIT * 60000 / WINDOW_MS);
-}
-
-static void
 record(uint64_t t, int inst, int status, int win)
 {
 	if (up.n < MAXREC)
@@ -134,7 +115,7 @@ upstream(const struct fake_req *req, struct fake_reply *rp, void *arg)
 		/* Outside the quota: not counted in any window. */
 		up.forced = 1;
 		up.forced_t = now;
-		reply_429(rp, 2);
+		fake_reply_genesys_429(rp, 2, PER_MIN);
 		record(now, inst, 429, -1);
 		pthread_mutex_unlock(&up.mu);
 		return;
@@ -153,7 +134,8 @@ upstream(const struct fake_req *req, struct fake_reply *rp, void *arg)
 		fake_reply_printf(rp, "{\"ok\":true,\"seq\":%zu}", req->seq);
 	} else {
 		left = up.start + WINDOW_MS - now;
-		reply_429(rp, (int)((left + 999) / 1000));
+		fake_reply_genesys_429(rp, (int)((left + 999) / 1000),
+		    PER_MIN);
 	}
 	record(now, inst, rp->status, up.win);
 	pthread_mutex_unlock(&up.mu);
@@ -422,6 +404,20 @@ pump_assert_ok(const struct pump *p, const char *who)
 	ck_assert_msg(p->bad == 0 && p->ok == p->made,
 	    "%s: %d of %d calls not 200 (last: status %d, %s)", who,
 	    (int)p->bad, (int)p->made, p->bad_status, p->bad_err);
+}
+
+/* Stop every weir's pump; each must have had only 200s. */
+static void
+pumps_stop(struct pump p[NW])
+{
+	int	 w;
+
+	for (w = 0; w < NW; w++)
+		atomic_store(&p[w].stop, 1);
+	for (w = 0; w < NW; w++) {
+		pump_join(&p[w]);
+		pump_assert_ok(&p[w], "client");
+	}
 }
 
 /* --- /status -------------------------------------------------------------- */
@@ -813,12 +809,7 @@ START_TEST(test_a_429_on_one_weir_pauses_all)
 			h_nap_ms(5);
 		}
 	wait_upstream_past(t429 + 2000 + 300, 5000);
-	for (w = 0; w < NW; w++)
-		atomic_store(&p[w].stop, 1);
-	for (w = 0; w < NW; w++) {
-		pump_join(&p[w]);
-		pump_assert_ok(&p[w], "client");
-	}
+	pumps_stop(p);
 	r = up_records(&n);
 	during = count_between(r, n, t429 + 100, t429 + 2000, 0);
 	after = count_between(r, n, t429 + 2000, t429 + 2300, 0);
@@ -1100,12 +1091,7 @@ fault_run(enum fault f, const char *name)
 		/* Keep the load on a while in shared mode. */
 		wait_upstream_past(t_all + 400, 5000);
 	}
-	for (w = 0; w < NW; w++)
-		atomic_store(&p[w].stop, 1);
-	for (w = 0; w < NW; w++) {
-		pump_join(&p[w]);
-		pump_assert_ok(&p[w], "client");
-	}
+	pumps_stop(p);
 	r = up_records(&n);
 	most = max_ok_per_window(r, n);
 	for (i = 0; i < n; i++)
