@@ -280,21 +280,21 @@ add_weir_headers(struct front *f, struct MHD_Response *resp,
 	}
 }
 
-/* What r's head takes of its connection's pool: its bytes, and an entry
- * for each field and cookie (none for the query: see on_uri()). */
+/* What r's head takes of its connection's pool: the request line, its
+ * nfields fields of field_bytes (names and values, as count_bytes()
+ * counts them), and an entry for each field and cookie (none for the
+ * query: see on_uri()). */
 static size_t
-pool_used(const struct req *r, const struct call *c, const char *version)
+pool_used(const struct req *r, const struct call *c, const char *version,
+    size_t field_bytes, size_t nfields)
 {
-	size_t	 i, n = strlen(c->method) + strlen(c->target) +
-		    strlen(version) + 6;
-	int	 entries;
+	int	 cookies;
 
-	for (i = 0; i < c->in_hdrs.n; i++)
-		n += strlen(c->in_hdrs.v[i].name) +
-		    strlen(c->in_hdrs.v[i].value) + 4;
-	entries = MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND |
-	    MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND, NULL, NULL);
-	return n + (entries > 0 ? (size_t)entries : 0) * POOL_ENTRY;
+	cookies = MHD_get_connection_values_n(r->conn, MHD_COOKIE_KIND, NULL,
+	    NULL);
+	return strlen(c->method) + strlen(c->target) + strlen(version) + 6 +
+	    field_bytes + 4 * nfields +
+	    (nfields + (cookies > 0 ? (size_t)cookies : 0)) * POOL_ENTRY;
 }
 
 /* MHD_get_response_headers() iterator: the formatted size of the fields. */
@@ -462,7 +462,8 @@ on_headers(struct front *f, struct req *r, const char *method,
 	    &col);
 	if (col.bad == NULL && col.value != NULL)
 		col.bad = http_check_line_end(col.value, col.value_size, NULL);
-	r->pool_used = pool_used(r, c, version);
+	r->pool_used = pool_used(r, c, version, bytes,
+	    nfields > 0 ? (size_t)nfields : 0);
 	r->method_at = method;
 	cl = hdrs_get(&c->in_hdrs, "Content-Length");
 	c->has_body = cl != NULL ||
