@@ -46,7 +46,14 @@ struct xfer {
 /* Where calls of one kind go, split once per configuration. */
 struct dest {
 	char		*url;		/* "https://api.mypurecloud.com/" */
+	CURLU		*uh;		/* url parsed, or NULL */
 	const char	*basepath;	/* "" or "/base", inside the config */
+};
+
+/* A parsed URL of an earlier configuration, kept while curl may read it. */
+struct old_url {
+	CURLU		*uh;
+	struct old_url	*next;
 };
 
 struct upstream {
@@ -61,19 +68,48 @@ struct upstream {
 	upstream_stream_cb	 stream;
 	void			*done_arg;
 	struct xfer		*free_xfers;
+	struct old_url		*old_urls;
 	unsigned		 active;
 	struct buf		 line;		/* a request field being built */
 };
 
+/* The parsed URLs of earlier configurations, once no transfer is out
+ * (xfer_release). */
+static void
+old_urls_free(struct upstream *u)
+{
+	struct old_url	*o;
+
+	while ((o = u->old_urls) != NULL) {
+		u->old_urls = o->next;
+		curl_url_cleanup(o->uh);
+		free(o);
+	}
+}
+
 /*
  * "scheme://host[:port][/base]" into the URL curl connects to and the
- * base path put in front of every target.
+ * base path put in front of every target.  The URL is parsed here, once
+ * (CURLOPT_CURLU), not by curl for every transfer: tests/bench/
+ * instructions.sh counts 130,000 instructions per forwarded call before,
+ * 125,000 after.  curl reads the parsed URL when a transfer looks for its
+ * connection, which a transfer waiting for one does again: the one a
+ * reload replaces is kept until no transfer is out (xfer_release).
  */
 static void
-dest_set(struct dest *d, const char *base)
+dest_set(struct upstream *u, struct dest *d, const char *base)
 {
 	const char	*p, *slash;
 
+	if (d->uh != NULL && u->active == 0)
+		curl_url_cleanup(d->uh);
+	else if (d->uh != NULL) {
+		struct old_url	*o = xmalloc(sizeof(*o));
+
+		o->uh = d->uh;
+		o->next = u->old_urls;
+		u->old_urls = o;
+	}
 	free(d->url);
 	p = strstr(base, "://");
 	p = p != NULL ? p + 3 : base;
@@ -83,6 +119,11 @@ dest_set(struct dest *d, const char *base)
 	} else {
 		xasprintf(&d->url, "%.*s/", (int)(slash - base), base);
 		d->basepath = slash;
+	}
+	if ((d->uh = curl_url()) != NULL &&
+	    curl_url_set(d->uh, CURLUPART_URL, d->url, 0) != CURLUE_OK) {
+		curl_url_cleanup(d->uh);
+		d->uh = NULL;		/* curl parses d->url each time */
 	}
 }
 
@@ -195,6 +236,8 @@ xfer_release(struct upstream *u, struct xfer *x)
 	x->client_paced = 0;
 	x->next = u->free_xfers;
 	u->free_xfers = x;
+	if (u->active == 0 && u->old_urls != NULL)
+		old_urls_free(u);
 }
 
 void
@@ -214,6 +257,9 @@ upstream_free(struct upstream *u)
 	loop_timer_disarm(u->loop, &u->timer);
 	free(u->dest[UP_API].url);
 	free(u->dest[UP_LOGIN].url);
+	curl_url_cleanup(u->dest[UP_API].uh);
+	curl_url_cleanup(u->dest[UP_LOGIN].uh);
+	old_urls_free(u);
 	buf_free(&u->line);
 	free(u);
 }
@@ -222,8 +268,8 @@ void
 upstream_set_config(struct upstream *u, const struct config *cfg)
 {
 	u->cfg = cfg;
-	dest_set(&u->dest[UP_API], cfg->upstream);
-	dest_set(&u->dest[UP_LOGIN], cfg->login_upstream);
+	dest_set(u, &u->dest[UP_API], cfg->upstream);
+	dest_set(u, &u->dest[UP_LOGIN], cfg->login_upstream);
 }
 
 unsigned
@@ -500,7 +546,10 @@ set_request(const struct upstream *u, CURL *e, const struct call *c)
 	 * target byte for byte (CURLOPT_REQUEST_TARGET), so curl never
 	 * re-encodes a path or query.
 	 */
-	curl_easy_setopt(e, CURLOPT_URL, d->url);
+	if (d->uh != NULL)
+		curl_easy_setopt(e, CURLOPT_CURLU, d->uh);
+	else
+		curl_easy_setopt(e, CURLOPT_URL, d->url);
 	if (*d->basepath != '\0') {
 		xasprintf(&target, "%s%s", d->basepath, c->path);
 		curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, target);

@@ -1355,6 +1355,68 @@ START_TEST(sighup_headers_apply_to_queued_calls)
 }
 END_TEST
 
+/* fake_handler: fake_echo, a tenth of a second later. */
+static void
+slow_echo(const struct fake_req *req, struct fake_reply *reply, void *arg)
+{
+	usleep(100 * 1000);
+	fake_echo(req, reply, arg);
+}
+
+/*
+ * A reload that names another upstream: the calls out when it comes are
+ * answered by the old one, the calls after it go to the new one, and
+ * nothing is sent twice.
+ */
+START_TEST(sighup_moves_the_upstream)
+{
+	const char	*args[] = { "-c", NULL, NULL };
+	struct fake	*next;
+	struct caller	 c[4];
+	char		 text[300];
+	int		 i;
+
+	api = fake_start(slow_echo, NULL);
+	login = fake_start(NULL, NULL);
+	next = fake_start(NULL, NULL);
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(login);
+	ck_assert_ptr_nonnull(next);
+	snprintf(text, sizeof(text), "upstream = http://127.0.0.1:%u\n"
+	    "login_upstream = http://127.0.0.1:%u\nrate = 100/s\n"
+	    "burst = 20\n", (unsigned)fake_port(api),
+	    (unsigned)fake_port(login));
+	write_conf(text);
+	args[1] = conf_path;
+	h_start_or_abort(&W, 0, 0, args, NULL);
+	aport = h_admin_port(&W);
+
+	callers_start(c, 4, "u");
+	wait_queued("u", 4, 0);		/* arrived, and so sent at once */
+	snprintf(text, sizeof(text), "upstream = http://127.0.0.1:%u\n"
+	    "login_upstream = http://127.0.0.1:%u\nrate = 100/s\n"
+	    "burst = 20\n", (unsigned)fake_port(next),
+	    (unsigned)fake_port(login));
+	write_conf(text);
+	ck_assert_int_eq(kill(W.pid, SIGHUP), 0);
+	ck_assert_int_eq(h_wait_stderr(&W, "reloaded ", 3000), 0);
+	callers_join(c, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(c[i].rc == 0, "call %d: %s", i, c[i].r.err);
+		ck_assert_int_eq(c[i].r.status, 200);
+	}
+	callers_free(c, 4);
+	/* all four were out before the reload: the old upstream had them */
+	ck_assert_uint_eq(fake_nreqs(api), 4);
+	ck_assert_uint_eq(fake_nreqs(next), 0);
+
+	ck_assert_int_eq(call("u", "/api/v2/after"), 200);
+	ck_assert_uint_eq(fake_nreqs(api), 4);
+	ck_assert_uint_eq(fake_nreqs(next), 1);
+	fake_stop(next);
+}
+END_TEST
+
 START_TEST(a_bad_reload_keeps_the_running_config)
 {
 	const char	*args[] = { "-c", NULL, NULL };
@@ -1701,6 +1763,7 @@ ops_suite(void)
 	tcase_add_test(tc, sighup_reloads_limits_without_dropping_calls);
 	tcase_add_test(tc, sighup_headers_apply_to_queued_calls);
 	tcase_add_test(tc, a_bad_reload_keeps_the_running_config);
+	tcase_add_test(tc, sighup_moves_the_upstream);
 	tcase_add_test(tc, configuration_from_the_environment_alone);
 	tcase_add_test(tc, json_logs_and_startup_lines);
 	tcase_add_test(tc, log_level_warn_keeps_startup_lines);

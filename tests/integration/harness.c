@@ -213,10 +213,12 @@ h_start_nofile(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	argv[n++] = "/dev/null";
 	argv[n++] = "-l";
 	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "-u";
-	argv[n++] = api;
-	argv[n++] = "-L";
-	argv[n++] = login;
+	if (api_port != 0) {	/* 0: the configuration file says */
+		argv[n++] = "-u";
+		argv[n++] = api;
+		argv[n++] = "-L";
+		argv[n++] = login;
+	}
 	for (i = 0; args != NULL && args[i] != NULL && n < 63; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

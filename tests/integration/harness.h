@@ -46,8 +46,10 @@ struct h_weir {
  * with the WEIR_* variables of this process removed and env ("K=V"
  * strings, NULL-terminated, may be NULL) added (WEIR_ADMIN_LISTEN is
  * 127.0.0.1:0 unless env sets it), and wait up to 10 s for its
- * "listening on ADDR:PORT" line.  Returns 0 with w filled in, or -1 (weir
- * exited or never listened; w->errfd stays readable, call h_stop anyway).
+ * "listening on ADDR:PORT" line.  With api_port 0, no -u and -L: a
+ * configuration file in args names the upstreams.  Returns 0 with w
+ * filled in, or -1 (weir exited or never listened; w->errfd stays
+ * readable, call h_stop anyway).
  */
 int	 h_start(struct h_weir *w, uint16_t api_port, uint16_t login_port,
 	    const char *const *args, const char *const *env);
