@@ -7,14 +7,17 @@
 # and HAProxy (conf/haproxy-bench.cfg.in) in front of it, and weir twice in
 # front of it: with log_level = warn (no access log) and with its defaults
 # (log_level info, one JSON access-log line per call, stderr to a file in
-# the temp dir, as in production).  All on 127.0.0.1.  Then, for each
+# the temp dir, as in production), and the floor (tests/bench/floor.c:
+# the least a proxy on weir's two HTTP libraries, libmicrohttpd and
+# libcurl, costs on this path).  All on 127.0.0.1.  Then, for each
 # number of client connections, runs wrk against GET /api/v2/flows/some-id
 # on each target BENCH_RUNS times, round-robin (one round is every target
 # once, so a busy moment on the machine hits them alike), keeps each
 # cell's best run (the one with the most requests/s, with that run's
-# latencies) and prints one table: requests/s, p50, p99, and throughput
+# latencies) and prints one table: requests/s, p50, p99, throughput
 # relative to the faster anchor (nginx or HAProxy) at that number of
-# connections.  Not part of make check: numbers depend on the machine.
+# connections, and each target's own CPU time per request, user and
+# system apart.  Not part of make check: numbers depend on the machine.
 #
 # nginx and HAProxy run with one worker / one thread (weir is one thread),
 # HTTP/1.1 keep-alive on both sides and their logging off, their usual
@@ -22,7 +25,8 @@
 #
 # Needs wrk, nginx, haproxy and curl (Debian: apt-get install wrk
 # nginx-light haproxy curl) and a built tree (proxy/weir, and
-# tests/fake/fakeup from make check), configured without --enable-debug
+# tests/fake/fakeup and tests/bench/floor from make check, or
+# make tests/fake/fakeup tests/bench/floor), configured without --enable-debug
 # (that build is -O0).  builddir=DIR points at an out-of-tree build.
 #
 # weir's pacing is set out of the way (rate 1000000/s, burst 100000,
@@ -39,8 +43,9 @@
 #   BENCH_CONNECTIONS  wrk -c, a list: default "32 256 1024"
 #   BENCH_RUNS         runs per target and number of connections, default 3
 #   BENCH_THREADS      wrk -t, default 1
-#   BENCH_TARGETS      default "fakeup nginx haproxy weir-warn weir-info"
-#                      (fakeup: the fake upstream direct, for reference)
+#   BENCH_TARGETS      default "fakeup nginx haproxy floor weir-warn weir-info"
+#                      (fakeup: the fake upstream direct, for reference;
+#                      floor: tests/bench/floor)
 #   BENCH_PATH         default /api/v2/flows/ID, ID the fake's first flow
 #   NGINX_WORKERS      nginx worker_processes, default 1 (weir is one thread)
 #   BENCH_KEEP=1       keep the temp dir (configs, logs, wrk output)
@@ -48,7 +53,7 @@
 #                      or strace by hand); ^C ends it
 #   BENCH_WEIRS        more weirs to compare, "NAME=BINARY ...", each run
 #                      with log_level warn as target NAME (A/B of builds)
-#   WEIR_BIN, FAKEUP_BIN, NGINX, HAPROXY, WRK   binaries to use
+#   WEIR_BIN, FAKEUP_BIN, FLOOR_BIN, NGINX, HAPROXY, WRK   binaries to use
 
 set -euo pipefail
 
@@ -57,6 +62,7 @@ top=$(cd "$here/../.." && pwd)
 builddir=${builddir:-$top}
 weir_bin=${WEIR_BIN:-$builddir/proxy/weir}
 fakeup_bin=${FAKEUP_BIN:-$builddir/tests/fake/fakeup}
+floor_bin=${FLOOR_BIN:-$builddir/tests/bench/floor}
 nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 haproxy_bin=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 wrk_bin=${WRK:-$(command -v wrk || true)}
@@ -65,7 +71,7 @@ warmup=${BENCH_WARMUP:-2s}
 conns_list=${BENCH_CONNECTIONS:-32 256 1024}
 runs=${BENCH_RUNS:-3}
 threads=${BENCH_THREADS:-1}
-targets=${BENCH_TARGETS:-fakeup nginx haproxy weir-warn weir-info}
+targets=${BENCH_TARGETS:-fakeup nginx haproxy floor weir-warn weir-info}
 for w in ${BENCH_WEIRS:-}; do
 	targets+=" ${w%%=*}"
 done
@@ -251,6 +257,11 @@ wants nginx && start_nginx
 wants haproxy && start_haproxy
 wants weir-warn && start_weir weir-warn warn
 wants weir-info && start_weir weir-info info
+# The floor takes weir's command line and says where it listens as weir does.
+if wants floor; then
+	[ -x "$floor_bin" ] || die "no $floor_bin (make tests/bench/floor)"
+	start_weir floor warn "$floor_bin"
+fi
 for w in ${BENCH_WEIRS:-}; do
 	[ -x "${w#*=}" ] || die "BENCH_WEIRS: ${w#*=} is not a program"
 	start_weir "${w%%=*}" warn "${w#*=}"
@@ -288,15 +299,15 @@ wants haproxy && cpu_pid[haproxy]=$haproxy_pid
 
 # CPU time of PID so far, user and system, in clock ticks.
 cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+	awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null || echo 0 0
 }
 hz=$(getconf CLK_TCK)
 
 # bench NAME CONNS: wrk it; sets rps p50 p99 errs (latencies in ms) and
-# cpu (the target's CPU microseconds per request)
+# usr and sys (the target's CPU microseconds per request, user and system)
 bench() {
 	local name=$1 c=$2 url="http://127.0.0.1:${port[$1]}$path"
-	local out="$tmp/wrk.$1.$2" p=${cpu_pid[$1]:-} t0=0 t1=0
+	local out="$tmp/wrk.$1.$2" p=${cpu_pid[$1]:-} t0="0 0" t1="0 0"
 	if [ "$warmup" != 0 ]; then
 		"$wrk_bin" -t"$threads" -c"$c" -d"$warmup" "$url" >/dev/null
 	fi
@@ -317,8 +328,13 @@ bench() {
 	/Socket errors:/         { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
 	/ requests in /          { n = $1 }
 	END { printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, errs, n }' "$out")
-	cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" \
-	    'BEGIN { if (n > 0 && d > 0) printf "%.0f", d * 1e6 / hz / n; else print "-" }')
+	read -r usr sys < <(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v n="$n" 'BEGIN {
+		split(a, x); split(b, y)
+		if (n > 0 && y[1] + y[2] > x[1] + x[2])
+			printf "%.0f %.0f\n", (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) * 1e6 / hz / n
+		else
+			print "- -"
+	}')
 }
 
 load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
@@ -331,7 +347,7 @@ echo "  weir $("$weir_bin" -V 2>/dev/null | head -n1 | sed 's/^weir //'), one th
 echo
 
 # Best run per cell (most requests/s), and errors over all runs.
-declare -A R P50 P99 E CPU
+declare -A R P50 P99 E USR SYS
 for c in $conns_list; do
 	for ((run = 1; run <= runs; run++)); do
 		for t in $targets; do
@@ -339,13 +355,13 @@ for c in $conns_list; do
 			k="$t,$c"
 			E[$k]=$(( ${E[$k]:-0} + errs ))
 			if [ -z "${R[$k]:-}" ] || [ "$rps" -gt "${R[$k]}" ]; then
-				R[$k]=$rps P50[$k]=$p50 P99[$k]=$p99 CPU[$k]=$cpu
+				R[$k]=$rps P50[$k]=$p50 P99[$k]=$p99 USR[$k]=$usr SYS[$k]=$sys
 			fi
 		done
 	done
 done
 
-printf '%-16s %6s %11s %9s %9s %7s %9s %8s %9s\n' target conns 'requests/s' 'p50 ms' 'p99 ms' errors 'vs best' 'p99 vs' 'cpu us/r'
+printf '%-16s %6s %11s %9s %9s %7s %9s %8s %7s %7s\n' target conns 'requests/s' 'p50 ms' 'p99 ms' errors 'vs best' 'p99 vs' 'usr us' 'sys us'
 for c in $conns_list; do
 	best=0 bestp99=0
 	for a in nginx haproxy; do
@@ -363,11 +379,12 @@ for c in $conns_list; do
 		[ "$t" = fakeup ] && label="fakeup (direct)"
 		ratio=$(awk -v a="${R[$k]}" -v b="$best" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
 		pr=$(awk -v a="${P99[$k]}" -v b="$bestp99" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
-		printf '%-16s %6s %11s %9s %9s %7s %9s %8s %9s\n' "$label" "$c" "${R[$k]}" "${P50[$k]}" "${P99[$k]}" "${E[$k]}" "$ratio" "$pr" "${CPU[$k]}"
+		printf '%-16s %6s %11s %9s %9s %7s %9s %8s %7s %7s\n' "$label" "$c" "${R[$k]}" "${P50[$k]}" "${P99[$k]}" "${E[$k]}" "$ratio" "$pr" "${USR[$k]}" "${SYS[$k]}"
 	done
 done
 echo "(vs best: requests/s over the faster anchor's; p99 vs: p99 over the lower anchor p99; 1.00x = par;"
-echo " cpu us/r: the target's own CPU time per request, user and system, in the run kept)"
+echo " usr us, sys us: the target's own CPU time per request in user space and in the kernel, in the run kept;"
+echo " floor: libmicrohttpd and libcurl doing nothing but forward, tests/bench/floor.c)"
 
 echo "load average after the runs: $(load) (anything else busy on the machine skews the numbers)"
 bad=0
