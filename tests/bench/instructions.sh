@@ -6,7 +6,8 @@
 #
 # Starts the fake upstream, then each target under callgrind in turn
 # (weir with log_level warn and pacing out of the way, as overhead.sh
-# runs it; the floor, tests/bench/floor.c), sends it wrk -t1 -c32 for
+# runs it; weir-info, the same with its access log on, to a file; the
+# floor, tests/bench/floor.c), sends it wrk -t1 -c32 for
 # BENCH_DURATION, stops it and prints its instructions over the calls it
 # answered (start-up and stop included: a few hundredths of the total).
 # Under callgrind a target runs some 50 times slower, so the client is
@@ -19,9 +20,10 @@
 #
 # Environment:
 #   BENCH_DURATION   wrk -d per target, default 10s
-#   BENCH_TARGETS    default "weir floor"
+#   BENCH_TARGETS    default "weir weir-info floor"
 #   BENCH_WEIRS      more weirs, "NAME=BINARY ...", run after the targets
 #   BENCH_PATH       default /api/v2/flows/ID, ID the fake's first flow
+#   BENCH_KEEP=1     keep the temp dir: callgrind.NAME for callgrind_annotate
 #   WEIR_BIN, FAKEUP_BIN, FLOOR_BIN, WRK, VALGRIND   binaries to use
 
 set -euo pipefail
@@ -45,11 +47,13 @@ die() { echo "instructions.sh: $*" >&2; exit 1; }
 
 declare -A bin
 names=()
-for t in ${BENCH_TARGETS:-weir floor}; do
+declare -A level
+for t in ${BENCH_TARGETS:-weir weir-info floor}; do
 	case $t in
-	weir)	bin[weir]=$weir_bin ;;
-	floor)	bin[floor]=$floor_bin ;;
-	*)	die "unknown target $t (weir, floor; more weirs with BENCH_WEIRS)" ;;
+	weir)		bin[weir]=$weir_bin ;;
+	weir-info)	bin[weir-info]=$weir_bin level[weir-info]=info ;;
+	floor)		bin[floor]=$floor_bin ;;
+	*)	die "unknown target $t (weir, weir-info, floor; more weirs with BENCH_WEIRS)" ;;
 	esac
 	names+=("$t")
 done
@@ -66,7 +70,11 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	rm -rf "$tmp"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
 }
 trap cleanup EXIT
 
@@ -102,7 +110,7 @@ for t in "${names[@]}"; do
 	(
 		for v in $(compgen -e | grep '^WEIR_' || true); do unset "$v"; done
 		export WEIR_ADMIN_LISTEN=off WEIR_RATE=1000000/s WEIR_BURST=100000 \
-		    WEIR_CONCURRENCY=10000 WEIR_LOG_LEVEL=warn
+		    WEIR_CONCURRENCY=10000 WEIR_LOG_LEVEL=${level[$t]:-warn}
 		exec "$valgrind_bin" --tool=callgrind \
 		    --callgrind-out-file="$tmp/callgrind.$t" "${bin[$t]}" \
 		    -c /dev/null -l 127.0.0.1:0 -u "http://127.0.0.1:$fake_port" \

@@ -17,6 +17,7 @@
 
 #include "call.h"
 #include "log.h"
+#include "loop.h"
 #include "tap.h"
 
 /* Run fn(arg) with fd 2 going to a file; return what was written. */
@@ -595,6 +596,84 @@ START_TEST(messages_stay_one_line_each)
 }
 END_TEST
 
+/* The clock the log reads, moved by the test. */
+static struct loop_time	 fake_clock;
+
+static void
+write_at_times(void *arg)
+{
+	static const int64_t	 walls[] = {
+		1700000000999, 1700000001000, 1700000001005,
+		1700000000001,	/* back a second */
+		0, 1700000000999,
+	};
+	size_t	 i;
+
+	(void)arg;
+	for (i = 0; i < sizeof(walls) / sizeof(walls[0]); i++) {
+		fake_clock.wall_ms = walls[i];
+		log_info("line %zu", i);
+	}
+}
+
+static void
+write_numbers(void *arg)
+{
+	struct call	*c = arg;
+
+	c->attempts = 0;
+	c->queued_ms = 1000000;
+	log_access(c, 503, (size_t)-1, 10);
+}
+
+/* Each line's time is the clock's, to the millisecond, across seconds and
+ * backwards; numbers are written whole, 0 and the largest included. */
+START_TEST(time_stamps_and_numbers_are_exact)
+{
+	static const char *const want[] = {
+		"2023-11-14T22:13:20.999Z", "2023-11-14T22:13:21.000Z",
+		"2023-11-14T22:13:21.005Z", "2023-11-14T22:13:20.001Z",
+		"1970-01-01T00:00:00.000Z", "2023-11-14T22:13:20.999Z",
+	};
+	struct call	*c;
+	struct jp	 j;
+	char		*out, *line, *nl;
+	size_t		 len, i;
+
+	log_init(LOG_LVL_INFO, LOG_FMT_JSON);
+	log_set_clock(&fake_clock);
+	out = capture(write_at_times, NULL, &len);
+	for (i = 0, line = out; i < sizeof(want) / sizeof(want[0]); i++) {
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_msg(json_line(line, (size_t)(nl - line), &j) == 0,
+		    "%s", line);
+		ck_assert_str_eq(jget(&j, "time", NULL), want[i]);
+		line = nl + 1;
+	}
+	ck_assert_str_eq(line, "");
+	free(out);
+
+	log_init(LOG_LVL_INFO, LOG_FMT_TEXT);
+	fake_clock.wall_ms = 1700000001000;
+	c = call_new("GET", "/api/v2/flows");
+	call_set_reqid(c, "r1");
+	c->status = 503;
+	c->arrival_ms = 3;
+	out = capture(write_numbers, c, &len);
+	ck_assert_msg(strncmp(out, "2023-11-14T22:13:21.000Z info access ",
+	    37) == 0, "%s", out);
+	ck_assert_msg(strstr(out, " status=503 upstream_status=503 "
+	    "bytes_in=0 bytes_out=18446744073709551615 duration_ms=7 ") !=
+	    NULL, "%s", out);
+	ck_assert_msg(strstr(out, " attempts=0 queued_ms=1000000\n") != NULL,
+	    "%s", out);
+	free(out);
+	call_free(c);
+	log_set_clock(NULL);
+}
+END_TEST
+
 START_TEST(json_escape_keeps_utf8_and_escapes_the_rest)
 {
 	static const struct {
@@ -642,6 +721,7 @@ log_suite(void)
 	tcase_add_test(tc, text_access_line_cannot_gain_a_field);
 	tcase_add_test(tc, messages_stay_one_line_each);
 	tcase_add_test(tc, json_escape_keeps_utf8_and_escapes_the_rest);
+	tcase_add_test(tc, time_stamps_and_numbers_are_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }
