@@ -22,14 +22,15 @@ scratch() {
 
 cleanup() {
 	local p i
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	# || true: a process already gone is no failure, under set -e too
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do
 		for ((i = 0; i < cleanup_polls; i++)); do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.05
 		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
 }

@@ -23,13 +23,15 @@
 #   BENCH_TARGETS    default "weir weir-info floor"
 #   BENCH_WEIRS      more weirs, "NAME=BINARY ...", run after the targets
 #   BENCH_PATH       default /api/v2/flows/ID, ID the fake's first flow
-#   BENCH_KEEP=1     keep the temp dir: callgrind.NAME for callgrind_annotate
+#   KEEP_TMP=1       keep the temp dir: callgrind.NAME for callgrind_annotate
 #   WEIR_BIN, FAKEUP_BIN, FLOOR_BIN, WRK, VALGRIND   binaries to use
 
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=../lib.sh
+. "$top/tests/lib.sh"
 builddir=${builddir:-$top}
 weir_bin=${WEIR_BIN:-$builddir/proxy/weir}
 fakeup_bin=${FAKEUP_BIN:-$builddir/tests/fake/fakeup}
@@ -65,33 +67,8 @@ for t in "${names[@]}"; do
 	[ -x "${bin[$t]}" ] || die "$t: ${bin[$t]} is not a program"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/weir-instr.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-
-# wait_for FILE REGEX PID: the first group of REGEX once FILE has it
-wait_for() {
-	local file=$1 re=$2 pid=$3 i line
-	for ((i = 0; i < 600; i++)); do
-		line=$(grep -m1 -oE "$re" "$file" 2>/dev/null || true)
-		if [ -n "$line" ] && [[ $line =~ $re ]]; then
-			echo "${BASH_REMATCH[1]}"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+scratch instr
+START_TIMEOUT=30	# a target under callgrind starts slowly
 
 "$fakeup_bin" >"$tmp/fakeup.out" 2>&1 &
 pids+=($!)
