@@ -574,13 +574,19 @@ unwatch(struct front *f, struct req *r)
 	watch_del(f->watch, &r->watch);
 }
 
+/* The request whose watch item it is. */
+static struct req *
+req_of_watch(struct watch_item *it)
+{
+	return (struct req *)((char *)it - offsetof(struct req, watch));
+}
+
 /* watch_cb: a client hung up while its connection was suspended. */
 static void
 on_gone(struct watch_item *it, void *arg)
 {
 	struct front	*f = arg;
-	struct req	*r = (struct req *)((char *)it -
-			    offsetof(struct req, watch));
+	struct req	*r = req_of_watch(it);
 
 	if (r->stream_wait) {
 		/* Its reader cuts the answer short, and on_completed()
@@ -600,7 +606,6 @@ on_gone(struct watch_item *it, void *arg)
 	MHD_resume_connection(r->conn);
 }
 
-/* The whole request is in: hand it to the call's life. */
 /*
  * A waiting call's pool, trimmed.  libmicrohttpd zeroes a connection's
  * whole pool between its requests, so that a kept-alive connection's
@@ -645,13 +650,13 @@ trim_pool(struct front *f, struct req *r)
 static void
 on_settled(struct watch_item *it, void *arg)
 {
-	struct req	*r = (struct req *)((char *)it -
-			    offsetof(struct req, watch));
+	struct req	*r = req_of_watch(it);
 
 	if (r->state == RQ_QUEUED && !r->answer_ready && r->call->xfer == NULL)
 		trim_pool(arg, r);
 }
 
+/* The whole request is in: hand it to the call's life. */
 static enum MHD_Result
 on_complete(struct front *f, struct req *r)
 {
